@@ -1,0 +1,40 @@
+"""iocz: count matches of secret, FHE-encrypted indicators of compromise in plaintext logs.
+
+The IOC holder (the agency) keeps a :class:`ClientKey`; the log holder gets only the
+:class:`ServerKey` (evaluation key) and encrypted values, runs ``.fhe`` expressions on its
+Polars frames, and returns encrypted counts that only the agency can decrypt.
+"""
+
+from iocz._iocz import (
+    ClientKey,
+    EncryptedValue,
+    FormatError,
+    InvalidInputError,
+    IoczError,
+    KeyNotLoadedError,
+    PublicKey,
+    ServerKey,
+    WrongKeyError,
+    parameter_set,
+    pbs_count,
+    reset_pbs_count,
+)
+from iocz import namespace as _namespace  # registers the `.fhe` expression namespace
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ClientKey",
+    "EncryptedValue",
+    "FormatError",
+    "InvalidInputError",
+    "IoczError",
+    "KeyNotLoadedError",
+    "PublicKey",
+    "ServerKey",
+    "WrongKeyError",
+    "parameter_set",
+    "pbs_count",
+    "reset_pbs_count",
+]
+del _namespace

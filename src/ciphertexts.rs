@@ -1,0 +1,100 @@
+//! Reading and writing the ciphertext kinds (value, cell, match, count), each checked against
+//! the pinned parameters on the way in.
+
+use tfhe::conformance::ListSizeConstraint;
+use tfhe::integer::RadixCiphertext;
+use tfhe::prelude::*;
+use tfhe::shortint::Ciphertext;
+use tfhe::{
+    CompactCiphertextList, CompactCiphertextListConformanceParams, CompressedFheUint256,
+    CompressedFheUint256ConformanceParams, FheUint256, FheUint32, FheUint32ConformanceParams,
+    FheUint32Id, ReRandomizationMetadata, Tag,
+};
+
+use crate::envelope::{self, KeyId, Kind};
+use tfhe::integer::IntegerCiphertext;
+use crate::error::{Error, Result};
+use crate::keys::ServerKey;
+use crate::params;
+
+/// Number of blocks of an encrypted count.
+pub const COUNT_BLOCKS: usize = params::COUNT_BITS / params::BLOCK_BITS;
+
+/// Read an encrypted value (made with the client key), still compressed.
+pub fn open_value(bytes: &[u8]) -> Result<(KeyId, FheUint256)> {
+    let (id, ct): (KeyId, CompressedFheUint256) = envelope::unseal(
+        bytes,
+        Kind::Value,
+        params::MAX_CIPHERTEXT_BYTES,
+        &CompressedFheUint256ConformanceParams::from(params::COMPUTE),
+    )?;
+    Ok((id, ct.decompress()))
+}
+
+/// Read an encrypted value as the 128-block radix ciphertext kernels work on.
+pub fn value_radix(bytes: &[u8]) -> Result<(KeyId, RadixCiphertext)> {
+    let (id, ct) = open_value(bytes)?;
+    Ok((id, ct.into_raw_parts().0))
+}
+
+/// Read one encrypted cell (made with the public key) and expand it with the server key.
+pub fn cell_radix(bytes: &[u8], key: &ServerKey) -> Result<RadixCiphertext> {
+    let conformance = CompactCiphertextListConformanceParams::from_parameters_and_size_constraint(
+        params::PKE,
+        ListSizeConstraint::exact_size(1),
+    );
+    let (id, list): (KeyId, CompactCiphertextList) =
+        envelope::unseal(bytes, Kind::Cell, params::MAX_CIPHERTEXT_BYTES, &conformance)?;
+    check_key(id, key.id(), Kind::Cell)?;
+    let expander = list
+        .expand_with_key(key.high_level())
+        .map_err(|e| Error::Format(format!("cannot expand encrypted cell: {e}")))?;
+    let value: FheUint256 = expander
+        .get(0)
+        .map_err(|e| Error::Format(format!("encrypted cell does not hold a 256-bit value: {e}")))?
+        .ok_or_else(|| Error::Format("encrypted cell is empty".into()))?;
+    Ok(value.into_raw_parts().0)
+}
+
+/// Fail unless an object of `kind` made under `found` may be used with key `expected`.
+pub fn check_key(found: KeyId, expected: KeyId, kind: Kind) -> Result<()> {
+    if found == expected {
+        Ok(())
+    } else {
+        Err(Error::WrongKey(format!(
+            "{} was made under key {found}, but the operation uses key {expected}",
+            kind.describe()
+        )))
+    }
+}
+
+/// Write one encrypted comparison result.
+pub fn seal_match(id: KeyId, ct: &Ciphertext) -> Result<Vec<u8>> {
+    envelope::seal(Kind::Match, id, ct, params::MAX_CIPHERTEXT_BYTES)
+}
+
+/// Read one encrypted comparison result (a boolean block: degree 1, nominal noise).
+pub fn open_match(bytes: &[u8]) -> Result<(KeyId, Ciphertext)> {
+    let mut conformance = params::COMPUTE.to_shortint_conformance_param();
+    conformance.degree = tfhe::shortint::ciphertext::Degree::new(1);
+    envelope::unseal(bytes, Kind::Match, params::MAX_CIPHERTEXT_BYTES, &conformance)
+}
+
+/// Write an encrypted count (a `COUNT_BLOCKS`-block radix ciphertext) as tfhe's `FheUint32`.
+pub fn seal_count(id: KeyId, ct: &RadixCiphertext) -> Result<Vec<u8>> {
+    debug_assert_eq!(ct.blocks().len(), COUNT_BLOCKS);
+    let mut tag = Tag::default();
+    tag.set_data(&id.0);
+    let value = FheUint32::from_raw_parts(ct.clone(), FheUint32Id, tag, ReRandomizationMetadata::new(&[]));
+    envelope::seal(Kind::Count, id, &value, params::MAX_CIPHERTEXT_BYTES * 4)
+}
+
+/// Read an encrypted count.
+pub fn open_count(bytes: &[u8]) -> Result<(KeyId, FheUint32)> {
+    envelope::unseal(
+        bytes,
+        Kind::Count,
+        params::MAX_CIPHERTEXT_BYTES * 4,
+        &FheUint32ConformanceParams::from(params::COMPUTE),
+    )
+}

@@ -1,0 +1,207 @@
+//! The iocz wire envelope: a short readable header naming the object kind and the key it
+//! belongs to, followed by tfhe's versioned safe serialization of the payload.
+//!
+//! ```text
+//! iocz1 <kind> <16 hex digits of key fingerprint>\n<tfhe safe-serialized payload>
+//! ```
+//! The header makes every encrypted cell, value and count self-describing (a Polars frame shows
+//! `b"iocz1 count 3f2a…"` instead of opaque bytes) and lets iocz refuse mixed keys with a clear error.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tfhe::conformance::ParameterSetConformant;
+use tfhe::named::Named;
+use tfhe::safe_serialization::{safe_deserialize_conformant, safe_serialize};
+use tfhe::Unversionize;
+use tfhe::Versionize;
+
+use crate::error::{Error, Result};
+
+const MAGIC: &str = "iocz1";
+/// Longest header accepted: magic, kind, fingerprint, separators.
+const MAX_HEADER: usize = 64;
+
+/// The kinds of object iocz reads and writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The agency's secret key.
+    ClientKey,
+    /// The evaluation key (compressed on disk).
+    ServerKey,
+    /// The compact public key.
+    PublicKey,
+    /// A 256-bit value encrypted with the client key (seeded, compressed).
+    Value,
+    /// A 256-bit value encrypted with the public key (one compact list per cell).
+    Cell,
+    /// An encrypted boolean: the result of one encrypted comparison.
+    Match,
+    /// An encrypted count.
+    Count,
+}
+
+impl Kind {
+    /// The header token of this kind.
+    pub fn token(self) -> &'static str {
+        match self {
+            Kind::ClientKey => "client-key",
+            Kind::ServerKey => "server-key",
+            Kind::PublicKey => "public-key",
+            Kind::Value => "value",
+            Kind::Cell => "cell",
+            Kind::Match => "match",
+            Kind::Count => "count",
+        }
+    }
+
+    /// A phrase for error messages ("an encrypted count").
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::ClientKey => "a client key",
+            Kind::ServerKey => "a server key",
+            Kind::PublicKey => "a public key",
+            Kind::Value => "an encrypted value",
+            Kind::Cell => "an encrypted cell",
+            Kind::Match => "an encrypted match boolean",
+            Kind::Count => "an encrypted count",
+        }
+    }
+
+    fn from_token(token: &str) -> Option<Kind> {
+        [
+            Kind::ClientKey,
+            Kind::ServerKey,
+            Kind::PublicKey,
+            Kind::Value,
+            Kind::Cell,
+            Kind::Match,
+            Kind::Count,
+        ]
+        .into_iter()
+        .find(|k| k.token() == token)
+    }
+}
+
+/// The short fingerprint naming a key pair; every object made with the key carries it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct KeyId(pub [u8; 8]);
+
+impl KeyId {
+    /// A fresh random key id.
+    pub fn random() -> KeyId {
+        KeyId(rand::random())
+    }
+
+    /// Parse the 16-hex-digit form.
+    pub fn parse(s: &str) -> Result<KeyId> {
+        let mut out = [0u8; 8];
+        hex::decode_to_slice(s, &mut out)
+            .map_err(|_| Error::Format(format!("invalid key fingerprint {s:?}")))?;
+        Ok(KeyId(out))
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+/// The parsed header of an envelope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// What the payload is.
+    pub kind: Kind,
+    /// The key it belongs to.
+    pub key: KeyId,
+}
+
+/// Read the header of `bytes` without touching the payload.
+pub fn peek(bytes: &[u8]) -> Result<(Header, &[u8])> {
+    let end = bytes
+        .iter()
+        .take(MAX_HEADER)
+        .position(|&b| b == b'\n')
+        .ok_or_else(|| Error::Format("not an iocz object (no iocz1 header)".into()))?;
+    let header = std::str::from_utf8(&bytes[..end])
+        .map_err(|_| Error::Format("not an iocz object (header is not text)".into()))?;
+    let mut parts = header.split(' ');
+    let (Some(MAGIC), Some(kind), Some(key), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Error::Format(format!(
+            "not an iocz object or an unsupported version (header {header:?})"
+        )));
+    };
+    let kind = Kind::from_token(kind)
+        .ok_or_else(|| Error::Format(format!("unknown iocz object kind {kind:?}")))?;
+    Ok((Header { kind, key: KeyId::parse(key)? }, &bytes[end + 1..]))
+}
+
+/// Check that `bytes` holds an object of kind `expected` and return its key id and payload.
+pub fn open(bytes: &[u8], expected: Kind) -> Result<(KeyId, &[u8])> {
+    let (header, payload) = peek(bytes)?;
+    if header.kind != expected {
+        return Err(Error::Format(format!(
+            "expected {}, found {}",
+            expected.describe(),
+            header.kind.describe()
+        )));
+    }
+    Ok((header.key, payload))
+}
+
+/// Serialize `value` with tfhe's safe serialization under a header.
+pub fn seal<T: Serialize + Versionize + Named>(
+    kind: Kind,
+    key: KeyId,
+    value: &T,
+    limit: u64,
+) -> Result<Vec<u8>> {
+    let mut out = format!("{MAGIC} {} {key}\n", kind.token()).into_bytes();
+    safe_serialize(value, &mut out, limit)
+        .map_err(|e| Error::Format(format!("cannot serialize {}: {e}", kind.describe())))?;
+    Ok(out)
+}
+
+/// Deserialize the payload of an envelope of kind `kind` with a size limit and a conformance
+/// check against `params`.
+pub fn unseal<T>(
+    bytes: &[u8],
+    kind: Kind,
+    limit: u64,
+    params: &T::ParameterSet,
+) -> Result<(KeyId, T)>
+where
+    T: DeserializeOwned + Unversionize + Named + ParameterSetConformant,
+{
+    let (key, payload) = open(bytes, kind)?;
+    let value = safe_deserialize_conformant(payload, limit, params).map_err(|e| {
+        Error::Format(format!(
+            "{} (key {key}) is corrupted, too large or not made with iocz's parameters: {e}",
+            kind.describe()
+        ))
+    })?;
+    Ok((key, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_round_trip_and_errors() {
+        let key = KeyId([1, 2, 3, 4, 5, 6, 7, 8]);
+        let bytes = format!("iocz1 count {key}\nPAYLOAD").into_bytes();
+        let (h, payload) = peek(&bytes).unwrap();
+        assert_eq!(h, Header { kind: Kind::Count, key });
+        assert_eq!(payload, b"PAYLOAD");
+        assert!(open(&bytes, Kind::Value).unwrap_err().to_string().contains("expected an encrypted value"));
+        assert!(peek(b"garbage").is_err());
+        assert!(peek(b"iocz2 count 0102030405060708\n").is_err());
+        assert!(peek(b"iocz1 bogus 0102030405060708\n").is_err());
+        assert!(peek(b"iocz1 count zz\n").is_err());
+    }
+}

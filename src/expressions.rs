@@ -1,0 +1,244 @@
+//! Polars expression plugins: Series ⇄ kernels. No algorithm lives here: columns are decoded
+//! into digests or ciphertexts (errors name the column and the first bad row), handed to
+//! [`crate::kernels`], and the results encoded back into Binary columns.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use polars::prelude::*;
+use pyo3_polars::derive::polars_expr;
+use rayon::prelude::*;
+use serde::Deserialize;
+
+use tfhe::integer::IntegerCiphertext;
+
+use crate::ciphertexts;
+use crate::digest::Digest;
+use crate::envelope::{self, KeyId, Kind};
+use crate::error::Error;
+use crate::kernels::{dedup, encrypted, matching, selectors::DigitBits};
+use crate::keys::ServerKey;
+use crate::registry;
+
+/// Kwargs naming a key by fingerprint.
+#[derive(Deserialize)]
+struct KeyKwargs {
+    key: String,
+}
+
+/// Kwargs of the comparison plugins.
+#[derive(Deserialize)]
+struct MatchKwargs {
+    /// Lowest bits compared: 256 (exact, default), 128 or 64.
+    bits: usize,
+    /// Selector digit width: 2 or 4, or 0 for the cheapest.
+    digit_bits: usize,
+}
+
+/// Run `f`, turning iocz errors and panics into Polars errors.
+fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, Error>) -> PolarsResult<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(polars_err!(ComputeError: "iocz {}: {}", what, e)),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("unknown panic");
+            Err(polars_err!(ComputeError: "iocz {}: internal error: {}", what, msg))
+        }
+    }
+}
+
+fn at_row(series: &Series, row: usize, e: Error) -> Error {
+    let msg = format!("column {:?} row {row}: {e}", series.name().as_str());
+    match e {
+        Error::WrongKey(_) => Error::WrongKey(msg),
+        Error::InvalidInput(_) => Error::InvalidInput(msg),
+        _ => Error::Format(msg),
+    }
+}
+
+/// A column as digests: String of SHA-256 hex, or Binary of 32-byte digests. Nulls stay None.
+fn digests(series: &Series) -> Result<Vec<Option<Digest>>, Error> {
+    let parse = |row: usize, r: Result<Digest, Error>| r.map(Some).map_err(|e| at_row(series, row, e));
+    match series.dtype() {
+        DataType::String => {
+            let ca = series.str().expect("dtype checked");
+            ca.iter()
+                .enumerate()
+                .map(|(row, v)| v.map_or(Ok(None), |v| parse(row, Digest::from_hex(v))))
+                .collect()
+        }
+        DataType::Binary => {
+            let ca = series.binary().expect("dtype checked");
+            ca.iter()
+                .enumerate()
+                .map(|(row, v)| v.map_or(Ok(None), |v| parse(row, Digest::from_bytes(v))))
+                .collect()
+        }
+        DataType::Null => Ok(vec![None; series.len()]),
+        other => Err(Error::InvalidInput(format!(
+            "column {:?} has type {other}; expected String (hex SHA-256) or Binary (32-byte digests)",
+            series.name().as_str()
+        ))),
+    }
+}
+
+/// True when `series` is a column of encrypted cells (made by `.fhe.encrypt`).
+fn is_encrypted(series: &Series) -> bool {
+    series.binary().is_ok_and(|ca| {
+        ca.iter().flatten().next().is_some_and(|v| envelope::peek(v).is_ok_and(|(h, _)| h.kind == Kind::Cell))
+    })
+}
+
+/// The encrypted cells of `series`, expanded, with their row numbers (nulls skipped).
+fn cells(series: &Series, key: &ServerKey) -> Result<Vec<(usize, tfhe::integer::RadixCiphertext)>, Error> {
+    let ca = series.binary().map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let rows: Vec<(usize, &[u8])> = ca.iter().enumerate().filter_map(|(i, v)| v.map(|v| (i, v))).collect();
+    rows.into_par_iter()
+        .map(|(row, bytes)| {
+            ciphertexts::cell_radix(bytes, key).map(|c| (row, c)).map_err(|e| at_row(series, row, e))
+        })
+        .collect()
+}
+
+/// The encrypted value passed as the second input (a Binary literal).
+fn value_arg(inputs: &[Series]) -> Result<Vec<u8>, Error> {
+    let arg = inputs.get(1).ok_or_else(|| Error::InvalidInput("missing encrypted value".into()))?;
+    let ca = arg.binary().map_err(|_| Error::InvalidInput("the encrypted value must be Binary".into()))?;
+    ca.iter()
+        .flatten()
+        .next()
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| Error::InvalidInput("the encrypted value is null".into()))
+}
+
+fn digit_bits(kwargs: &MatchKwargs) -> Result<Option<DigitBits>, Error> {
+    if ![64, 128, 256].contains(&kwargs.bits) {
+        return Err(Error::InvalidInput(format!("bits must be 64, 128 or 256, not {}", kwargs.bits)));
+    }
+    match kwargs.digit_bits {
+        0 => Ok(None),
+        2 => Ok(Some(DigitBits::Two)),
+        4 => Ok(Some(DigitBits::Four)),
+        n => Err(Error::InvalidInput(format!("digit_bits must be 2 or 4, not {n}"))),
+    }
+}
+
+fn binary_column(name: PlSmallStr, values: Vec<Option<Vec<u8>>>) -> Series {
+    BinaryChunked::from_iter_options(name, values.into_iter()).into_series()
+}
+
+/// `pl.col(x).fhe.encrypt(pk)`: each cell becomes a compact ciphertext under the public key.
+#[polars_expr(output_type=Binary)]
+fn fhe_encrypt(inputs: &[Series], kwargs: KeyKwargs) -> PolarsResult<Series> {
+    let s = &inputs[0];
+    let out = guarded("encrypt", || {
+        let pk = registry::public_key(KeyId::parse(&kwargs.key)?)?;
+        digests(s)?
+            .into_par_iter()
+            .map(|d| d.map(|d| pk.encrypt_cell(&d)).transpose())
+            .collect::<Result<Vec<_>, Error>>()
+    })?;
+    Ok(binary_column(s.name().clone(), out))
+}
+
+/// `pl.col(x).fhe.eq(value)`: one encrypted boolean per row (null stays null).
+#[polars_expr(output_type=Binary)]
+fn fhe_eq(inputs: &[Series], kwargs: MatchKwargs) -> PolarsResult<Series> {
+    let s = &inputs[0];
+    let out = guarded("eq", || {
+        let value = value_arg(inputs)?;
+        let bits = digit_bits(&kwargs)?;
+        if is_encrypted(s) {
+            let (id, radix) = ciphertexts::value_radix(&value)?;
+            let sk = registry::server_key(id)?;
+            let cells = cells(s, &sk)?;
+            let radixes: Vec<_> = cells.iter().map(|(_, c)| c.clone()).collect();
+            let matches = encrypted::match_encrypted(sk.integer(), &radix, &radixes);
+            let mut out = vec![None; s.len()];
+            for ((row, _), m) in cells.iter().zip(matches) {
+                out[*row] = Some(ciphertexts::seal_match(id, &m)?);
+            }
+            return Ok(out);
+        }
+        let column = digests(s)?;
+        let distinct: Vec<Digest> =
+            dedup::distinct_with_counts(column.iter().copied()).into_iter().map(|(d, _)| d).collect();
+        if distinct.is_empty() {
+            return Ok(vec![None; s.len()]);
+        }
+        let (id, selectors) = registry::selectors(&value, bits, distinct.len(), kwargs.bits)?;
+        let sk = registry::server_key(id)?;
+        let matches = matching::match_clear(sk.shortint(), &selectors, &distinct, kwargs.bits);
+        let sealed: std::collections::HashMap<Digest, Vec<u8>> = distinct
+            .into_iter()
+            .zip(matches)
+            .map(|(d, m)| ciphertexts::seal_match(id, &m).map(|b| (d, b)))
+            .collect::<Result<_, Error>>()?;
+        Ok(column.into_iter().map(|d| d.map(|d| sealed[&d].clone())).collect())
+    })?;
+    Ok(binary_column(s.name().clone(), out))
+}
+
+/// `pl.col(x).fhe.eq(value).fhe.count()` fused: one encrypted count, no per-row booleans.
+#[polars_expr(output_type=Binary)]
+fn fhe_count_eq(inputs: &[Series], kwargs: MatchKwargs) -> PolarsResult<Series> {
+    let s = &inputs[0];
+    let count = guarded("count", || {
+        let value = value_arg(inputs)?;
+        let bits = digit_bits(&kwargs)?;
+        if is_encrypted(s) {
+            let (id, radix) = ciphertexts::value_radix(&value)?;
+            let sk = registry::server_key(id)?;
+            let radixes: Vec<_> = cells(s, &sk)?.into_iter().map(|(_, c)| c).collect();
+            let matches = encrypted::match_encrypted(sk.integer(), &radix, &radixes);
+            let count = encrypted::count_booleans(sk.integer(), &matches, &radix.blocks()[0]);
+            return ciphertexts::seal_count(id, &count);
+        }
+        let distinct = dedup::distinct_with_counts(digests(s)?);
+        if distinct.is_empty() {
+            // Nothing to compare (empty or all-null): skip the selector bootstraps.
+            let (id, radix) = ciphertexts::value_radix(&value)?;
+            let sk = registry::server_key(id)?;
+            return ciphertexts::seal_count(id, &matching::zero_count(sk.shortint(), &radix.blocks()[0]));
+        }
+        let (id, selectors) = registry::selectors(&value, bits, distinct.len(), kwargs.bits)?;
+        let sk = registry::server_key(id)?;
+        let count = matching::count_clear(sk.shortint(), &selectors, &distinct, kwargs.bits);
+        ciphertexts::seal_count(id, &count)
+    })?;
+    Ok(binary_column(s.name().clone(), vec![Some(count)]))
+}
+
+/// `.fhe.count()` of a column of encrypted booleans (from a materialised `.fhe.eq`).
+/// An empty or all-null column gives a null count (there is no key to encrypt under).
+#[polars_expr(output_type=Binary)]
+fn fhe_count(inputs: &[Series]) -> PolarsResult<Series> {
+    let s = &inputs[0];
+    let count = guarded("count", || {
+        let ca = s.binary().map_err(|_| {
+            Error::InvalidInput(format!(
+                "column {:?} is not a column of encrypted matches (use .fhe.eq(...) first)",
+                s.name().as_str()
+            ))
+        })?;
+        let rows: Vec<(usize, &[u8])> = ca.iter().enumerate().filter_map(|(i, v)| v.map(|v| (i, v))).collect();
+        let Some(&(_, first)) = rows.first() else { return Ok(None) };
+        let (id, _) = envelope::open(first, Kind::Match).map_err(|e| at_row(s, rows[0].0, e))?;
+        let sk: Arc<ServerKey> = registry::server_key(id)?;
+        let booleans = rows
+            .par_iter()
+            .map(|&(row, bytes)| {
+                let (found, ct) = ciphertexts::open_match(bytes).map_err(|e| at_row(s, row, e))?;
+                ciphertexts::check_key(found, id, Kind::Match).map_err(|e| at_row(s, row, e))?;
+                Ok(ct)
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let count = encrypted::count_booleans(sk.integer(), &booleans, &booleans[0]);
+        ciphertexts::seal_count(id, &count).map(Some)
+    })?;
+    Ok(binary_column(s.name().clone(), vec![count]))
+}

@@ -1,0 +1,120 @@
+//! Fused weighted counting for "at most one match" sums.
+//!
+//! When at most one of the summed booleans can be true (distinct values against one encrypted
+//! value: at most one is equal), `Σ multiplicity_d × match_d` has, for every bit `i`, the bit
+//! `C_i = Σ_{d: bit i of multiplicity_d set} match_d ∈ {0, 1}`. Each `C_i` is a plain sum of
+//! booleans that never exceeds 1: add [`MAX_NOISE_LEVEL`] of them, refresh with one PBS, go on.
+//! The count's 2-bit blocks are then `C_{2j} + 2·C_{2j+1}` with no carry propagation at all.
+//! Cost: about `popcount(multiplicity) / 4` PBS per summed boolean, plus at most 3 PBS per
+//! count block (16 blocks) to finish.
+
+use rayon::prelude::*;
+use tfhe::integer::RadixCiphertext;
+use tfhe::shortint::server_key::LookupTableOwned;
+use tfhe::shortint::ciphertext::Degree;
+use tfhe::shortint::{Ciphertext, ServerKey};
+
+use crate::params::{COUNT_BITS, MAX_NOISE_LEVEL};
+
+/// Encrypted bit counters `C_0 … C_{COUNT_BITS-1}` of a one-hot weighted sum.
+#[derive(Clone, Default)]
+pub struct OneHotCounter {
+    /// `bits[i]`: the encrypted sum for bit `i` and how many booleans it holds since its
+    /// last refresh (its noise level).
+    bits: Vec<Option<(Ciphertext, usize)>>,
+}
+
+impl OneHotCounter {
+    /// An empty counter (all bits zero).
+    pub fn new() -> OneHotCounter {
+        OneHotCounter { bits: vec![None; COUNT_BITS] }
+    }
+
+    /// Add `weight × matched`, where `matched` is a fresh encrypted boolean.
+    pub fn add(&mut self, sks: &ServerKey, refresh: &LookupTableOwned, matched: &Ciphertext, weight: u64) {
+        assert!(weight < (1u64 << COUNT_BITS), "weight {weight} exceeds the count width");
+        for i in (0..COUNT_BITS).filter(|i| weight >> i & 1 == 1) {
+            self.add_bit(sks, refresh, i, matched, 1);
+        }
+    }
+
+    fn add_bit(&mut self, sks: &ServerKey, refresh: &LookupTableOwned, i: usize, ct: &Ciphertext, level: usize) {
+        match &mut self.bits[i] {
+            None => self.bits[i] = Some((ct.clone(), level)),
+            Some((acc, acc_level)) => {
+                if *acc_level + level > MAX_NOISE_LEVEL {
+                    sks.apply_lookup_table_assign(acc, refresh);
+                    *acc_level = 1;
+                }
+                sks.unchecked_add_assign(acc, ct);
+                *acc_level += level;
+            }
+        }
+    }
+
+    /// Fold another counter (over disjoint booleans of the same one-hot sum) into this one.
+    pub fn merge(&mut self, sks: &ServerKey, refresh: &LookupTableOwned, other: OneHotCounter) {
+        for (i, bit) in other.bits.into_iter().enumerate() {
+            if let Some((mut ct, mut level)) = bit {
+                if level > 1 && self.bits[i].as_ref().is_some_and(|(_, l)| l + level > MAX_NOISE_LEVEL) {
+                    sks.apply_lookup_table_assign(&mut ct, refresh);
+                    level = 1;
+                }
+                self.add_bit(sks, refresh, i, &ct, level);
+            }
+        }
+    }
+
+    /// The encrypted count as a radix ciphertext of `COUNT_BITS / 2` blocks, each one fresh PBS
+    /// output `C_{2j} + 2·C_{2j+1}` (degree 3, nominal noise). `anchor` is any genuinely
+    /// encrypted ciphertext: blocks that received nothing become a PBS of it that outputs 0, so
+    /// no block of the result is a recognisable trivial zero.
+    pub fn finish(self, sks: &ServerKey, refresh: &LookupTableOwned, anchor: &Ciphertext) -> RadixCiphertext {
+        let zero = sks.generate_lookup_table(|_| 0);
+        let block_lut = sks.generate_lookup_table(|x| x % 4);
+        let pairs: Vec<_> = self.bits.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect();
+        let blocks: Vec<Ciphertext> = pairs
+            .into_par_iter()
+            .map(|(low, high)| {
+                // Noise budget of low + 2·high: level(low) + 2·level(high) ≤ MAX_NOISE_LEVEL.
+                let fresh = |bit: Option<(Ciphertext, usize)>, max_level: usize| {
+                    bit.map(|(mut ct, level)| {
+                        if level > max_level {
+                            sks.apply_lookup_table_assign(&mut ct, refresh);
+                        }
+                        ct
+                    })
+                };
+                let high = fresh(high, 1);
+                let low = fresh(low, MAX_NOISE_LEVEL - 2);
+                let sum = match (low, high) {
+                    (None, None) => return canonical_constant(sks, anchor, &zero),
+                    (Some(low), None) => low,
+                    (low, Some(mut high)) => {
+                        sks.unchecked_scalar_mul_assign(&mut high, 2);
+                        if let Some(low) = low {
+                            sks.unchecked_add_assign(&mut high, &low);
+                        }
+                        high
+                    }
+                };
+                sks.apply_lookup_table(&sum, &block_lut)
+            })
+            .collect();
+        RadixCiphertext::from(blocks)
+    }
+}
+
+/// A fresh-looking encrypted constant block in the canonical count form (degree 3 — a valid
+/// upper bound — and nominal noise): a PBS of the genuinely encrypted `anchor` through a
+/// constant lookup table `const_lut`.
+pub fn canonical_constant(sks: &ServerKey, anchor: &Ciphertext, const_lut: &LookupTableOwned) -> Ciphertext {
+    let mut block = sks.apply_lookup_table(anchor, const_lut);
+    block.degree = Degree::new(sks.message_modulus.0 - 1);
+    block
+}
+
+/// The refresh table: `x → (x != 0)`, exact while the one-hot invariant holds (x ≤ 1).
+pub fn refresh_lut(sks: &ServerKey) -> LookupTableOwned {
+    sks.generate_lookup_table(|x| u64::from(x != 0))
+}

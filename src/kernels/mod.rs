@@ -1,0 +1,20 @@
+//! Pure FHE kernels over tfhe's shortint/integer API with an explicit server key: no Polars,
+//! no Python. These are what `cargo test` and `cargo bench` exercise.
+//!
+//! Matching a plaintext column against one encrypted IOC:
+//! 1. [`dedup`]: distinct digests with their multiplicities, in the clear;
+//! 2. [`selectors`]: one-hot selectors `digit == t` of the IOC, computed once;
+//! 3. [`and_tree`]: equality with a clear digest = AND of the selected booleans (≤ 5 per PBS);
+//! 4. [`counter`]: `multiplicity × match` summed straight into encrypted bit counters.
+//!
+//! [`encrypted`] holds the encrypted-vs-encrypted path (encrypted columns).
+
+pub mod and_tree;
+pub mod counter;
+pub mod dedup;
+pub mod encrypted;
+pub mod matching;
+pub mod selectors;
+
+#[cfg(test)]
+mod tests;

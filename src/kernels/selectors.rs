@@ -1,0 +1,122 @@
+//! One-hot selectors of an encrypted 256-bit value: for every digit position and every digit
+//! value `t`, an encrypted boolean `digit == t`. Computed once per encrypted IOC; equality with
+//! any clear digest is then an AND over one selected boolean per digit.
+
+use rayon::prelude::*;
+use tfhe::integer::{IntegerCiphertext, RadixCiphertext};
+use tfhe::shortint::{Ciphertext, ServerKey};
+
+use super::and_tree::and_cost;
+use crate::digest::Digest;
+use crate::params::DIGEST_BLOCKS;
+
+/// Digit width of a selector table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DigitBits {
+    /// One digit per 2-bit block: 128 digits × 4 selectors, built with one many-LUT PBS per
+    /// block (128 PBS); a comparison ANDs 128 booleans (≈ 35 PBS).
+    Two,
+    /// Two blocks packed per 4-bit digit: 64 digits × 16 selectors (1,024 PBS); a comparison
+    /// ANDs 64 booleans (≈ 17 PBS).
+    Four,
+}
+
+impl DigitBits {
+    /// Bits per digit.
+    pub fn bits(self) -> usize {
+        match self {
+            DigitBits::Two => 2,
+            DigitBits::Four => 4,
+        }
+    }
+
+    /// Digits in a 256-bit value.
+    pub fn digits(self) -> usize {
+        256 / self.bits()
+    }
+
+    /// PBS spent building a selector table of this width.
+    pub fn build_cost(self) -> usize {
+        match self {
+            DigitBits::Two => DIGEST_BLOCKS,
+            DigitBits::Four => DIGEST_BLOCKS / 2 * 16,
+        }
+    }
+
+    /// PBS spent by one comparison on the lowest `compare_bits` bits.
+    pub fn compare_cost(self, compare_bits: usize) -> usize {
+        and_cost(compare_bits / self.bits())
+    }
+
+    /// The width that minimises build + `comparisons` comparisons.
+    pub fn cheapest(comparisons: usize, compare_bits: usize) -> DigitBits {
+        let total = |w: DigitBits| w.build_cost() + comparisons * w.compare_cost(compare_bits);
+        if total(DigitBits::Four) < total(DigitBits::Two) {
+            DigitBits::Four
+        } else {
+            DigitBits::Two
+        }
+    }
+}
+
+/// The one-hot selectors of one encrypted value.
+pub struct Selectors {
+    bits: DigitBits,
+    /// `table[i][t]` encrypts `digit_i == t`.
+    table: Vec<Vec<Ciphertext>>,
+}
+
+impl Selectors {
+    /// Compute the selectors of `value` (a 128-block radix ciphertext).
+    pub fn new(sks: &ServerKey, value: &RadixCiphertext, bits: DigitBits) -> Selectors {
+        assert_eq!(value.blocks().len(), DIGEST_BLOCKS, "selectors need a 256-bit value");
+        let table = match bits {
+            DigitBits::Two => {
+                let fns: Vec<Box<dyn Fn(u64) -> u64 + Sync>> =
+                    (0..4u64).map(|t| Box::new(move |x: u64| u64::from(x == t)) as _).collect();
+                let refs: Vec<&dyn Fn(u64) -> u64> = fns.iter().map(|f| f.as_ref() as _).collect();
+                let lut = sks.generate_many_lookup_table(&refs);
+                value.blocks().par_iter().map(|b| sks.apply_many_lookup_table(b, &lut)).collect()
+            }
+            DigitBits::Four => {
+                let luts: Vec<_> =
+                    (0..16u64).map(|t| sks.generate_lookup_table(move |x| u64::from(x == t))).collect();
+                let packed: Vec<Ciphertext> = value
+                    .blocks()
+                    .par_chunks(2)
+                    .map(|pair| {
+                        let mut hi = pair[1].clone();
+                        sks.unchecked_scalar_mul_assign(&mut hi, 4);
+                        sks.unchecked_add_assign(&mut hi, &pair[0]);
+                        hi
+                    })
+                    .collect();
+                let flat: Vec<Ciphertext> = (0..packed.len() * 16)
+                    .into_par_iter()
+                    .map(|k| sks.apply_lookup_table(&packed[k / 16], &luts[k % 16]))
+                    .collect();
+                flat.chunks(16).map(<[Ciphertext]>::to_vec).collect()
+            }
+        };
+        Selectors { bits, table }
+    }
+
+    /// The digit width.
+    pub fn bits(&self) -> DigitBits {
+        self.bits
+    }
+
+    /// The booleans whose AND says "the encrypted value equals `digest`" on its lowest
+    /// `compare_bits` bits (256 for exact equality).
+    pub fn select<'a>(&'a self, digest: &Digest, compare_bits: usize) -> Vec<&'a Ciphertext> {
+        let digits = compare_bits / self.bits.bits();
+        (0..digits)
+            .map(|i| &self.table[i][digest.digit(self.bits.bits(), i) as usize])
+            .collect()
+    }
+
+    /// Any one selector: a genuinely encrypted ciphertext to derive fresh-looking zeros from.
+    pub fn anchor(&self) -> &Ciphertext {
+        &self.table[0][0]
+    }
+}

@@ -1,0 +1,173 @@
+//! Kernel tests on real keys (generated once for the whole test binary). Every encrypted
+//! result is checked against the same computation in the clear.
+
+use std::sync::OnceLock;
+
+use tfhe::integer::IntegerCiphertext;
+
+use super::counter::{refresh_lut, OneHotCounter};
+use super::selectors::{DigitBits, Selectors};
+use super::{dedup, encrypted, matching};
+use crate::ciphertexts;
+use crate::digest::Digest;
+use crate::keys::{ClientKey, Decrypted, ServerKey};
+
+struct Keys {
+    client: ClientKey,
+    server: ServerKey,
+}
+
+fn keys() -> &'static Keys {
+    static KEYS: OnceLock<Keys> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let client = ClientKey::generate();
+        let server = client.server_key().unwrap();
+        Keys { client, server }
+    })
+}
+
+fn digest(seed: u8) -> Digest {
+    use sha2::{Digest as _, Sha256};
+    Digest(Sha256::digest([seed]).into())
+}
+
+/// `base` with its lowest 2-bit digit changed: shares every other digit.
+fn near_miss(base: Digest) -> Digest {
+    let mut d = base;
+    d.0[31] ^= 0b01;
+    d
+}
+
+fn decrypt_count(count: &tfhe::integer::RadixCiphertext) -> u64 {
+    let k = keys();
+    let bytes = ciphertexts::seal_count(k.client.id(), count).unwrap();
+    match k.client.decrypt(&bytes).unwrap() {
+        Decrypted::Count(n) => n,
+        other => panic!("not a count: {other:?}"),
+    }
+}
+
+fn ioc_selectors(ioc: Digest, bits: DigitBits) -> Selectors {
+    let k = keys();
+    let bytes = k.client.encrypt_value(&ioc).unwrap();
+    let (_, radix) = ciphertexts::value_radix(&bytes).unwrap();
+    Selectors::new(k.server.shortint(), &radix, bits)
+}
+
+#[test]
+fn fused_count_equals_plaintext_for_both_digit_widths() {
+    let ioc = digest(1);
+    let column = [Some(ioc), Some(digest(2)), None, Some(ioc), Some(near_miss(ioc)), Some(ioc), Some(digest(2))];
+    let truth = column.iter().filter(|d| **d == Some(ioc)).count() as u64;
+    let distinct = dedup::distinct_with_counts(column);
+    for bits in [DigitBits::Two, DigitBits::Four] {
+        let sel = ioc_selectors(ioc, bits);
+        let count = matching::count_clear(keys().server.shortint(), &sel, &distinct, 256);
+        assert_eq!(decrypt_count(&count), truth, "{bits:?}");
+    }
+}
+
+#[test]
+fn zero_matches_and_empty_input_count_zero() {
+    let sel = ioc_selectors(digest(3), DigitBits::Two);
+    let sks = keys().server.shortint();
+    let distinct = dedup::distinct_with_counts([Some(digest(4)), Some(near_miss(digest(3)))]);
+    assert_eq!(decrypt_count(&matching::count_clear(sks, &sel, &distinct, 256)), 0);
+    assert_eq!(decrypt_count(&matching::count_clear(sks, &sel, &[], 256)), 0);
+    assert_eq!(decrypt_count(&matching::zero_count(sks, sel.anchor())), 0);
+}
+
+#[test]
+fn large_multiplicities_use_every_count_bit() {
+    let ioc = digest(5);
+    let sel = ioc_selectors(ioc, DigitBits::Two);
+    let sks = keys().server.shortint();
+    let big = (1u64 << 31) + 0x5555_5555 - (1 << 30);
+    let distinct = [(digest(6), 7), (ioc, big), (digest(7), 1 << 20)];
+    assert_eq!(decrypt_count(&matching::count_clear(sks, &sel, &distinct, 256)), big);
+}
+
+#[test]
+fn counter_merge_keeps_noise_in_budget() {
+    // Many additions into the same bits, split across two counters and merged.
+    let ioc = digest(8);
+    let sel = ioc_selectors(ioc, DigitBits::Two);
+    let sks = keys().server.shortint();
+    let refresh = refresh_lut(sks);
+    let misses: Vec<_> = (10..22u8).map(|s| (digest(s), 3u64)).collect();
+    let bools = matching::match_clear(sks, &sel, &misses.iter().map(|(d, _)| *d).collect::<Vec<_>>(), 256);
+    let hit = matching::match_clear(sks, &sel, &[ioc], 256).pop().unwrap();
+    let (mut a, mut b) = (OneHotCounter::new(), OneHotCounter::new());
+    for (i, m) in bools.iter().enumerate() {
+        if i % 2 == 0 { a.add(sks, &refresh, m, 3) } else { b.add(sks, &refresh, m, 3) }
+    }
+    b.add(sks, &refresh, &hit, 3);
+    a.merge(sks, &refresh, b);
+    assert_eq!(decrypt_count(&a.finish(sks, &refresh, sel.anchor())), 3);
+}
+
+#[test]
+fn per_value_matches_and_truncated_comparison() {
+    let ioc = digest(9);
+    let sel = ioc_selectors(ioc, DigitBits::Four);
+    let sks = keys().server.shortint();
+    // Same lowest 64 bits, different above: equal at bits=64, different at 256.
+    let mut high_differs = ioc;
+    high_differs.0[0] ^= 0xff;
+    let values = [ioc, near_miss(ioc), high_differs, digest(10)];
+    let decrypt = |bits| -> Vec<bool> {
+        matching::match_clear(sks, &sel, &values, bits)
+            .iter()
+            .map(|m| keys().client.integer().decrypt_one_block(m) == 1)
+            .collect()
+    };
+    assert_eq!(decrypt(256), [true, false, false, false]);
+    assert_eq!(decrypt(64), [true, false, true, false]);
+}
+
+#[test]
+fn encrypted_cells_against_encrypted_value() {
+    let k = keys();
+    let ioc = digest(11);
+    let pk = k.client.public_key();
+    let cells: Vec<_> = [ioc, digest(12), ioc]
+        .iter()
+        .map(|d| ciphertexts::cell_radix(&pk.encrypt_cell(d).unwrap(), &k.server).unwrap())
+        .collect();
+    let (_, value) = ciphertexts::value_radix(&k.client.encrypt_value(&ioc).unwrap()).unwrap();
+    let matches = encrypted::match_encrypted(k.server.integer(), &value, &cells);
+    let clear: Vec<u64> = matches.iter().map(|m| k.client.integer().decrypt_one_block(m)).collect();
+    assert_eq!(clear, [1, 0, 1]);
+    let count = encrypted::count_booleans(k.server.integer(), &matches, &value.blocks()[0]);
+    assert_eq!(decrypt_count(&count), 2);
+    assert_eq!(decrypt_count(&encrypted::count_booleans(k.server.integer(), &[], &value.blocks()[0])), 0);
+}
+
+#[test]
+fn values_round_trip_and_wrong_key_is_refused() {
+    let k = keys();
+    let d = digest(13);
+    let bytes = k.client.encrypt_value(&d).unwrap();
+    assert_eq!(k.client.decrypt(&bytes).unwrap(), Decrypted::Value(d));
+    let other = ClientKey::generate();
+    let err = other.decrypt(&bytes).unwrap_err().to_string();
+    assert!(err.contains("was made under key"), "{err}");
+}
+
+#[test]
+fn keys_round_trip_and_corruption_is_refused() {
+    let k = keys();
+    let ck = ClientKey::from_bytes(&k.client.to_bytes().unwrap()).unwrap();
+    assert_eq!(ck.id(), k.client.id());
+    let sk_bytes = k.server.to_bytes();
+    let sk = ServerKey::from_bytes(sk_bytes).unwrap();
+    assert_eq!(sk.id(), k.server.id());
+    let truncated = &sk_bytes[..sk_bytes.len() / 2];
+    assert!(ServerKey::from_bytes(truncated).is_err());
+    let value = k.client.encrypt_value(&digest(14)).unwrap();
+    let mut flipped = value.clone();
+    let n = flipped.len();
+    flipped[n / 2] ^= 0x40;
+    assert!(ciphertexts::value_radix(&flipped).is_err() || k.client.decrypt(&flipped).unwrap() != Decrypted::Value(digest(14)));
+    assert!(ciphertexts::open_count(&value).is_err(), "a value is not a count");
+}

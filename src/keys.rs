@@ -1,0 +1,226 @@
+//! Key generation, (de)serialisation and fingerprints over the pinned parameter set.
+//!
+//! Every key pair gets a random 8-byte [`KeyId`] at generation; it is stored as tfhe's key tag
+//! (so it travels inside tfhe's own serialized keys) and in the iocz envelope header of every
+//! object made with the key.
+
+use std::sync::Arc;
+
+use tfhe::prelude::*;
+use tfhe::safe_serialization::DeserializationConfig;
+use tfhe::{CompactCiphertextList, CompactPublicKey, CompressedFheUint256, CompressedServerKey};
+
+use crate::digest::Digest;
+use crate::envelope::{self, KeyId, Kind};
+use crate::error::{Error, Result};
+use crate::params;
+
+/// The agency's secret key. Never leaves the agency.
+#[derive(Clone)]
+pub struct ClientKey {
+    id: KeyId,
+    hl: tfhe::ClientKey,
+    int: tfhe::integer::ClientKey,
+}
+
+impl ClientKey {
+    /// Generate a fresh key pair under the pinned parameters.
+    pub fn generate() -> ClientKey {
+        let id = KeyId::random();
+        let mut hl = tfhe::ClientKey::generate(params::config());
+        hl.tag_mut().set_data(&id.0);
+        Self::from_hl(id, hl)
+    }
+
+    fn from_hl(id: KeyId, hl: tfhe::ClientKey) -> ClientKey {
+        let int = hl.clone().into_raw_parts().0;
+        ClientKey { id, hl, int }
+    }
+
+    /// The key fingerprint.
+    pub fn id(&self) -> KeyId {
+        self.id
+    }
+
+    /// The integer-API client key (for decryption in kernels' tests and benches).
+    pub fn integer(&self) -> &tfhe::integer::ClientKey {
+        &self.int
+    }
+
+    /// Serialize (secret material: the caller must protect the bytes).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        envelope::seal(Kind::ClientKey, self.id, &self.hl, params::MAX_CLIENT_KEY_BYTES)
+    }
+
+    /// Deserialize and check that the key uses the pinned parameters and matches its header.
+    pub fn from_bytes(bytes: &[u8]) -> Result<ClientKey> {
+        let (id, payload) = envelope::open(bytes, Kind::ClientKey)?;
+        let hl: tfhe::ClientKey = DeserializationConfig::new(params::MAX_CLIENT_KEY_BYTES)
+            .disable_conformance()
+            .deserialize_from(payload)
+            .map_err(|e| Error::Format(format!("client key {id} is corrupted or too large: {e}")))?;
+        if hl.tag().data() != id.0 {
+            return Err(Error::Format(format!("client key {id}: header and key tag disagree")));
+        }
+        let key = Self::from_hl(id, hl);
+        if key.int.parameters() != params::COMPUTE.into() {
+            return Err(Error::Format(format!(
+                "client key {id} does not use iocz's pinned parameters ({})",
+                params::PARAMETER_SET
+            )));
+        }
+        Ok(key)
+    }
+
+    /// Build the evaluation key for the other party (compressed, as it travels).
+    pub fn server_key(&self) -> Result<ServerKey> {
+        ServerKey::from_compressed(self.id, CompressedServerKey::new(&self.hl))
+    }
+
+    /// Build the compact public key.
+    pub fn public_key(&self) -> PublicKey {
+        PublicKey::new(self.id, CompactPublicKey::new(&self.hl))
+    }
+
+    /// Encrypt a digest with the secret key (seeded, compressed: a few kilobytes).
+    pub fn encrypt_value(&self, digest: &Digest) -> Result<Vec<u8>> {
+        let ct = CompressedFheUint256::encrypt(digest.to_u256(), &self.hl);
+        envelope::seal(Kind::Value, self.id, &ct, params::MAX_CIPHERTEXT_BYTES)
+    }
+
+    /// Decrypt any iocz ciphertext made under this key.
+    pub fn decrypt(&self, bytes: &[u8]) -> Result<Decrypted> {
+        let (header, _) = envelope::peek(bytes)?;
+        if header.key != self.id {
+            return Err(Error::WrongKey(format!(
+                "{} was made under key {}, but this client key is {}",
+                header.kind.describe(),
+                header.key,
+                self.id
+            )));
+        }
+        Ok(match header.kind {
+            Kind::Value => Decrypted::Value(Digest::from_u256(
+                crate::ciphertexts::open_value(bytes)?.1.decrypt(&self.hl),
+            )),
+            Kind::Match => {
+                let (_, ct) = crate::ciphertexts::open_match(bytes)?;
+                Decrypted::Match(self.int.decrypt_one_block(&ct) == 1)
+            }
+            Kind::Count => {
+                let (_, count) = crate::ciphertexts::open_count(bytes)?;
+                let n: u32 = count.decrypt(&self.hl);
+                Decrypted::Count(u64::from(n))
+            }
+            other => {
+                return Err(Error::InvalidInput(format!(
+                    "cannot decrypt {} (only values, matches and counts)",
+                    other.describe()
+                )))
+            }
+        })
+    }
+}
+
+/// A decrypted iocz ciphertext.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decrypted {
+    /// A 256-bit value.
+    Value(Digest),
+    /// One comparison result.
+    Match(bool),
+    /// A count.
+    Count(u64),
+}
+
+/// The evaluation key: lets the other party compute on ciphertexts, not decrypt them.
+pub struct ServerKey {
+    id: KeyId,
+    hl: tfhe::ServerKey,
+    compressed: Arc<Vec<u8>>,
+}
+
+impl ServerKey {
+    fn from_compressed(id: KeyId, compressed: CompressedServerKey) -> Result<ServerKey> {
+        let bytes =
+            envelope::seal(Kind::ServerKey, id, &compressed, params::MAX_SERVER_KEY_BYTES)?;
+        Ok(ServerKey { id, hl: compressed.decompress(), compressed: Arc::new(bytes) })
+    }
+
+    /// Deserialize a compressed server key, checking size and conformance to the pinned
+    /// parameters, then expand it.
+    pub fn from_bytes(bytes: &[u8]) -> Result<ServerKey> {
+        let (id, compressed): (KeyId, CompressedServerKey) = envelope::unseal(
+            bytes,
+            Kind::ServerKey,
+            params::MAX_SERVER_KEY_BYTES,
+            &params::config().into(),
+        )?;
+        if compressed.tag().data() != id.0 {
+            return Err(Error::Format(format!("server key {id}: header and key tag disagree")));
+        }
+        Ok(ServerKey { id, hl: compressed.decompress(), compressed: Arc::new(bytes.to_vec()) })
+    }
+
+    /// The serialized compressed form (what is written to disk and sent).
+    pub fn to_bytes(&self) -> &[u8] {
+        &self.compressed
+    }
+
+    /// The key fingerprint.
+    pub fn id(&self) -> KeyId {
+        self.id
+    }
+
+    /// The integer-API server key used by every kernel.
+    pub fn integer(&self) -> &tfhe::integer::ServerKey {
+        self.hl.as_ref()
+    }
+
+    /// The shortint server key (blocks, lookup tables).
+    pub fn shortint(&self) -> &tfhe::shortint::ServerKey {
+        self.integer().as_ref()
+    }
+
+    /// The high-level key, needed to expand compact lists (with its casting key).
+    pub fn high_level(&self) -> &tfhe::ServerKey {
+        &self.hl
+    }
+}
+
+/// The compact public key: lets anyone encrypt values for the key owner.
+#[derive(Clone)]
+pub struct PublicKey {
+    id: KeyId,
+    pk: CompactPublicKey,
+}
+
+impl PublicKey {
+    fn new(id: KeyId, pk: CompactPublicKey) -> PublicKey {
+        PublicKey { id, pk }
+    }
+
+    /// The key fingerprint.
+    pub fn id(&self) -> KeyId {
+        self.id
+    }
+
+    /// Serialize.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        envelope::seal(Kind::PublicKey, self.id, &self.pk, params::MAX_PUBLIC_KEY_BYTES)
+    }
+
+    /// Deserialize with size limit and conformance check.
+    pub fn from_bytes(bytes: &[u8]) -> Result<PublicKey> {
+        let (id, pk) =
+            envelope::unseal(bytes, Kind::PublicKey, params::MAX_PUBLIC_KEY_BYTES, &params::PKE)?;
+        Ok(PublicKey::new(id, pk))
+    }
+
+    /// Encrypt one digest as a compact list (one cell of an encrypted column).
+    pub fn encrypt_cell(&self, digest: &Digest) -> Result<Vec<u8>> {
+        let list: CompactCiphertextList =
+            CompactCiphertextList::builder(&self.pk).push(digest.to_u256()).build_packed();
+        envelope::seal(Kind::Cell, self.id, &list, params::MAX_CIPHERTEXT_BYTES)
+    }
+}

@@ -1,0 +1,25 @@
+//! iocz: count matches of secret, FHE-encrypted indicators of compromise (IOCs) in plaintext
+//! logs, without revealing the IOCs.
+//!
+//! Layers (each usable alone): [`params`] (pinned tfhe parameters), [`digest`] (256-bit
+//! canonical values), [`keys`] and [`ciphertexts`] (versioned, size-limited, conformance-checked
+//! serialisation inside an [`envelope`]), [`kernels`] (pure FHE algorithms over tfhe's
+//! shortint/integer API with an explicit server key). With the `python` feature, [`python`]
+//! and the Polars expression adapters build the `iocz._iocz` extension module.
+
+pub mod ciphertexts;
+pub mod digest;
+pub mod envelope;
+pub mod error;
+pub mod kernels;
+pub mod keys;
+pub mod params;
+pub mod registry;
+
+#[cfg(feature = "python")]
+mod expressions;
+#[cfg(feature = "python")]
+pub mod python;
+
+
+pub use error::{Error, Result};

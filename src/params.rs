@@ -1,0 +1,53 @@
+//! The pinned tfhe parameter set both parties must agree on, and the size limits applied to
+//! everything read from outside.
+
+use tfhe::shortint::parameters::v1_7::{
+    V1_7_PARAM_KEYSWITCH_PKE_TO_SMALL_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128_ZKV2,
+    V1_7_PARAM_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128,
+    V1_7_PARAM_PKE_TO_SMALL_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128_ZKV2,
+};
+use tfhe::shortint::parameters::{
+    ClassicPBSParameters, CompactPublicKeyEncryptionParameters, ShortintKeySwitchingParameters,
+};
+use tfhe::{Config, ConfigBuilder};
+
+/// Human-readable name of the pinned parameter set (shown in reprs and docs).
+pub const PARAMETER_SET: &str = "V1_7_PARAM_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128 \
+     + V1_7_PARAM_PKE_TO_SMALL_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128_ZKV2";
+
+/// Compute parameters: 2 message bits + 2 carry bits per block, TUniform noise,
+/// 128-bit security, p-fail 2^-129.58 (tfhe-rs 1.7 `v1_7` set).
+pub const COMPUTE: ClassicPBSParameters = V1_7_PARAM_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128;
+/// Dedicated compact public key encryption parameters (LWE dimension 2048).
+pub const PKE: CompactPublicKeyEncryptionParameters =
+    V1_7_PARAM_PKE_TO_SMALL_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128_ZKV2;
+/// Key switch from the public-key encryption key to the compute key.
+pub const PKE_KEYSWITCH: ShortintKeySwitchingParameters =
+    V1_7_PARAM_KEYSWITCH_PKE_TO_SMALL_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128_ZKV2;
+
+/// Number of 2-bit blocks in a 256-bit digest.
+pub const DIGEST_BLOCKS: usize = 128;
+/// Bits carried by one block.
+pub const BLOCK_BITS: usize = 2;
+/// Number of fresh (noise level 1) ciphertexts that may be summed before a bootstrap.
+pub const MAX_NOISE_LEVEL: usize = 5;
+/// Bit width of encrypted counts (16 blocks): enough for 4 billion rows.
+pub const COUNT_BITS: usize = 32;
+
+/// Largest client key file accepted.
+pub const MAX_CLIENT_KEY_BYTES: u64 = 256 << 20;
+/// Largest server (evaluation) key file accepted.
+pub const MAX_SERVER_KEY_BYTES: u64 = 1 << 30;
+/// Largest public key file accepted.
+pub const MAX_PUBLIC_KEY_BYTES: u64 = 64 << 20;
+/// Largest single ciphertext (value, cell, boolean or count) accepted.
+pub const MAX_CIPHERTEXT_BYTES: u64 = 4 << 20;
+
+/// The tfhe configuration built from the pinned parameters: dedicated compact public key
+/// parameters, no OPRF key, no compression or noise squashing.
+pub fn config() -> Config {
+    ConfigBuilder::with_custom_parameters(COMPUTE)
+        .use_dedicated_compact_public_key_parameters((PKE, PKE_KEYSWITCH))
+        .use_dedicated_oprf_key(false)
+        .build()
+}

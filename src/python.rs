@@ -1,0 +1,418 @@
+//! The `iocz._iocz` Python module: key, ciphertext and registry bindings. Thin: every method
+//! calls into [`crate::keys`] / [`crate::ciphertexts`], releases the GIL around FHE work, and
+//! turns errors (and panics) into Python exceptions.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use pyo3::create_exception;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::digest::Digest;
+use crate::envelope::{self, Kind};
+use crate::error::Error;
+use crate::keys::{ClientKey, Decrypted, PublicKey, ServerKey};
+use crate::{params, registry};
+
+create_exception!(iocz, IoczError, PyValueError, "Base class of iocz errors.");
+create_exception!(iocz, FormatError, IoczError, "Bytes or a file are not a valid iocz object.");
+create_exception!(iocz, WrongKeyError, IoczError, "Objects from different keys were combined.");
+create_exception!(iocz, KeyNotLoadedError, IoczError, "A needed key is not loaded in this process.");
+create_exception!(iocz, InvalidInputError, IoczError, "A value is not a valid digest or argument.");
+
+fn py_err(e: Error) -> PyErr {
+    match e {
+        Error::InvalidInput(m) => InvalidInputError::new_err(m),
+        Error::Format(m) => FormatError::new_err(m),
+        Error::WrongKey(m) => WrongKeyError::new_err(m),
+        Error::KeyNotLoaded(m) => KeyNotLoadedError::new_err(m),
+        e @ Error::Io { .. } => IoczError::new_err(e.to_string()),
+    }
+}
+
+/// Run `f` without the GIL; errors become exceptions, panics a RuntimeError.
+fn run<T: Send>(py: Python<'_>, f: impl FnOnce() -> Result<T, Error> + Send) -> PyResult<T> {
+    py.detach(|| catch_unwind(AssertUnwindSafe(f)))
+        .map_err(|_| PyRuntimeError::new_err("iocz: internal error (panic); please report it"))?
+        .map_err(py_err)
+}
+
+fn read_file(path: &PathBuf, limit: u64) -> Result<Vec<u8>, Error> {
+    let io = |source| Error::Io { context: format!("cannot read {}", path.display()), source };
+    let len = std::fs::metadata(path).map_err(io)?.len();
+    if len > limit + 64 {
+        return Err(Error::Format(format!(
+            "{} is {len} bytes, larger than the {limit}-byte limit for this kind of file",
+            path.display()
+        )));
+    }
+    std::fs::read(path).map_err(io)
+}
+
+/// Write `bytes` to `path`; `secret` files are created owner-only (0600) from the start.
+fn write_file(path: &PathBuf, bytes: &[u8], secret: bool, overwrite: bool) -> Result<(), Error> {
+    let io = |source| Error::Io { context: format!("cannot write {}", path.display()), source };
+    let mut options = OpenOptions::new();
+    options.write(true);
+    if overwrite {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    #[cfg(unix)]
+    if secret {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        if path.exists() && overwrite {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        }
+    }
+    let mut file = options.open(path).map_err(io)?;
+    file.write_all(bytes).map_err(io)?;
+    file.sync_all().map_err(io)
+}
+
+fn human_size(n: usize) -> String {
+    match n {
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1 << 20) as f64),
+        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
+        n => format!("{n} B"),
+    }
+}
+
+/// The agency's secret key (pinned 128-bit parameters). Never give it to the other party.
+#[pyclass(module = "iocz", name = "ClientKey", frozen)]
+struct PyClientKey {
+    inner: Arc<ClientKey>,
+}
+
+#[pymethods]
+impl PyClientKey {
+    /// Generate a new key pair.
+    #[staticmethod]
+    fn generate(py: Python<'_>) -> PyResult<Self> {
+        run(py, || Ok(PyClientKey { inner: Arc::new(ClientKey::generate()) }))
+    }
+
+    /// Load a client key saved with `save`.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        run(py, || {
+            let bytes = read_file(&path, params::MAX_CLIENT_KEY_BYTES)?;
+            Ok(PyClientKey { inner: Arc::new(ClientKey::from_bytes(&bytes)?) })
+        })
+    }
+
+    /// Save to `path`, readable by the owner only (0600). Refuses to overwrite unless asked.
+    #[pyo3(signature = (path, overwrite = false))]
+    fn save(&self, py: Python<'_>, path: PathBuf, overwrite: bool) -> PyResult<()> {
+        run(py, || write_file(&path, &self.inner.to_bytes()?, true, overwrite))
+    }
+
+    /// The key fingerprint shared by every object made with this key pair.
+    #[getter]
+    fn fingerprint(&self) -> String {
+        self.inner.id().to_string()
+    }
+
+    /// Build the evaluation key for the other party; it is also loaded in this process.
+    fn server_key(&self, py: Python<'_>) -> PyResult<PyServerKey> {
+        run(py, || Ok(PyServerKey::register(self.inner.server_key()?)))
+    }
+
+    /// Build the compact public key; it is also loaded in this process.
+    fn public_key(&self, py: Python<'_>) -> PyResult<PyPublicKey> {
+        run(py, || Ok(PyPublicKey::register(self.inner.public_key())))
+    }
+
+    /// Encrypt one SHA-256 (64 hex digits) or 32-byte digest.
+    fn encrypt(&self, py: Python<'_>, value: DigestArg) -> PyResult<EncryptedValue> {
+        let digest = value.0.map_err(py_err)?;
+        run(py, || EncryptedValue::from_bytes_checked(self.inner.encrypt_value(&digest)?))
+    }
+
+    /// Decrypt a count (→ int), a match (→ bool) or a value (→ lower-case hex).
+    fn decrypt<'py>(&self, py: Python<'py>, obj: CiphertextArg) -> PyResult<Bound<'py, PyAny>> {
+        let decrypted = run(py, || self.inner.decrypt(&obj.0))?;
+        Ok(match decrypted {
+            Decrypted::Count(n) => n.into_pyobject(py)?.into_any(),
+            Decrypted::Match(b) => pyo3::types::PyBool::new(py, b).to_owned().into_any(),
+            Decrypted::Value(d) => d.to_hex().into_pyobject(py)?.into_any(),
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!("ClientKey(fingerprint={}, secret)", self.inner.id())
+    }
+}
+
+/// The evaluation key: lets the log holder compute on ciphertexts, not decrypt them.
+#[pyclass(module = "iocz", name = "ServerKey", frozen)]
+struct PyServerKey {
+    inner: Arc<ServerKey>,
+}
+
+impl PyServerKey {
+    fn register(key: ServerKey) -> Self {
+        let inner = Arc::new(key);
+        registry::add_server_key(inner.clone());
+        PyServerKey { inner }
+    }
+}
+
+#[pymethods]
+impl PyServerKey {
+    /// Load (and validate) a server key file and make it available to `.fhe` expressions.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        run(py, || Ok(Self::register(ServerKey::from_bytes(&read_file(&path, params::MAX_SERVER_KEY_BYTES)?)?)))
+    }
+
+    /// Same as `load`, from bytes.
+    #[staticmethod]
+    fn from_bytes(py: Python<'_>, data: Vec<u8>) -> PyResult<Self> {
+        run(py, || Ok(Self::register(ServerKey::from_bytes(&data)?)))
+    }
+
+    /// Save the compressed key.
+    #[pyo3(signature = (path, overwrite = false))]
+    fn save(&self, py: Python<'_>, path: PathBuf, overwrite: bool) -> PyResult<()> {
+        run(py, || write_file(&path, self.inner.to_bytes(), false, overwrite))
+    }
+
+    /// The compressed, serialized key.
+    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, self.inner.to_bytes())
+    }
+
+    /// The key fingerprint.
+    #[getter]
+    fn fingerprint(&self) -> String {
+        self.inner.id().to_string()
+    }
+
+    /// Size in bytes of the compressed, serialized key.
+    #[getter]
+    fn size(&self) -> usize {
+        self.inner.to_bytes().len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("ServerKey(fingerprint={}, {})", self.inner.id(), human_size(self.size()))
+    }
+}
+
+/// The compact public key: encrypts values for the key owner.
+#[pyclass(module = "iocz", name = "PublicKey", frozen)]
+struct PyPublicKey {
+    inner: Arc<PublicKey>,
+    bytes: Vec<u8>,
+}
+
+impl PyPublicKey {
+    fn register(key: PublicKey) -> Self {
+        let bytes = key.to_bytes().expect("a fresh public key serializes");
+        let inner = Arc::new(key);
+        registry::add_public_key(inner.clone());
+        PyPublicKey { inner, bytes }
+    }
+}
+
+#[pymethods]
+impl PyPublicKey {
+    /// Load (and validate) a public key file and make it available to `.fhe.encrypt`.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        run(py, || Ok(Self::register(PublicKey::from_bytes(&read_file(&path, params::MAX_PUBLIC_KEY_BYTES)?)?)))
+    }
+
+    /// Same as `load`, from bytes.
+    #[staticmethod]
+    fn from_bytes(py: Python<'_>, data: Vec<u8>) -> PyResult<Self> {
+        run(py, || Ok(Self::register(PublicKey::from_bytes(&data)?)))
+    }
+
+    /// Save the key.
+    #[pyo3(signature = (path, overwrite = false))]
+    fn save(&self, py: Python<'_>, path: PathBuf, overwrite: bool) -> PyResult<()> {
+        run(py, || write_file(&path, &self.bytes, false, overwrite))
+    }
+
+    /// The serialized key.
+    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.bytes)
+    }
+
+    /// The key fingerprint.
+    #[getter]
+    fn fingerprint(&self) -> String {
+        self.inner.id().to_string()
+    }
+
+    /// Size in bytes of the serialized key.
+    #[getter]
+    fn size(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("PublicKey(fingerprint={}, {})", self.inner.id(), human_size(self.bytes.len()))
+    }
+}
+
+/// Any iocz ciphertext (value, cell, match or count) as bytes with a short repr.
+#[pyclass(module = "iocz", name = "EncryptedValue", frozen)]
+struct EncryptedValue {
+    bytes: Vec<u8>,
+    header: envelope::Header,
+}
+
+impl EncryptedValue {
+    fn from_bytes_checked(bytes: Vec<u8>) -> Result<Self, Error> {
+        let (header, _) = envelope::peek(&bytes)?;
+        if matches!(header.kind, Kind::ClientKey | Kind::ServerKey | Kind::PublicKey) {
+            return Err(Error::Format(format!("expected a ciphertext, found {}", header.kind.describe())));
+        }
+        Ok(EncryptedValue { bytes, header })
+    }
+}
+
+#[pymethods]
+impl EncryptedValue {
+    /// Wrap bytes from an encrypted column or count (the header is checked, not the payload).
+    #[staticmethod]
+    fn from_bytes(data: Vec<u8>) -> PyResult<Self> {
+        Self::from_bytes_checked(data).map_err(py_err)
+    }
+
+    /// Load from a file written by `save`.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        run(py, || Self::from_bytes_checked(read_file(&path, params::MAX_CIPHERTEXT_BYTES * 4)?))
+    }
+
+    /// Save to `path`.
+    #[pyo3(signature = (path, overwrite = false))]
+    fn save(&self, py: Python<'_>, path: PathBuf, overwrite: bool) -> PyResult<()> {
+        run(py, || write_file(&path, &self.bytes, false, overwrite))
+    }
+
+    /// The serialized ciphertext (what Polars columns hold).
+    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.bytes)
+    }
+
+    /// "value", "cell", "match" or "count".
+    #[getter]
+    fn kind(&self) -> &'static str {
+        self.header.kind.token()
+    }
+
+    /// Fingerprint of the key it was made under.
+    #[getter]
+    fn fingerprint(&self) -> String {
+        self.header.key.to_string()
+    }
+
+    /// Size in bytes.
+    #[getter]
+    fn size(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn __len__(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "EncryptedValue(kind={}, fingerprint={}, {})",
+            self.kind(),
+            self.header.key,
+            human_size(self.bytes.len())
+        )
+    }
+}
+
+/// Argument accepting hex text or 32 raw bytes.
+struct DigestArg(Result<Digest, Error>);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for DigestArg {
+    type Error = PyErr;
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(s) = obj.extract::<&str>() {
+            return Ok(DigestArg(Digest::from_hex(s)));
+        }
+        if let Ok(b) = obj.extract::<&[u8]>() {
+            return Ok(DigestArg(Digest::from_bytes(b)));
+        }
+        Err(InvalidInputError::new_err("expected a hex string or 32 bytes"))
+    }
+}
+
+/// Argument accepting bytes or an `EncryptedValue`.
+struct CiphertextArg(Vec<u8>);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for CiphertextArg {
+    type Error = PyErr;
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(v) = obj.cast::<EncryptedValue>() {
+            return Ok(CiphertextArg(v.get().bytes.clone()));
+        }
+        if let Ok(b) = obj.extract::<Vec<u8>>() {
+            return Ok(CiphertextArg(b));
+        }
+        if obj.is_none() {
+            return Err(InvalidInputError::new_err("cannot decrypt None (a null count or cell)"));
+        }
+        Err(InvalidInputError::new_err("expected bytes or an iocz.EncryptedValue"))
+    }
+}
+
+/// The pinned tfhe parameter set, as a name.
+#[pyfunction]
+fn parameter_set() -> &'static str {
+    params::PARAMETER_SET
+}
+
+/// Raise a panic inside the extension (tests check it becomes an exception, not an abort).
+#[pyfunction]
+fn _force_panic(py: Python<'_>) -> PyResult<()> {
+    run(py, || -> Result<(), Error> { panic!("forced panic for testing") })
+}
+
+/// Reset tfhe's PBS counter (0 when iocz is built without `pbs-stats`).
+#[pyfunction]
+fn reset_pbs_count() {
+    tfhe::reset_pbs_count();
+}
+
+/// Programmable bootstraps performed in this process since the last reset.
+#[pyfunction]
+fn pbs_count() -> u64 {
+    tfhe::get_pbs_count()
+}
+
+#[pymodule]
+fn _iocz(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add_class::<PyClientKey>()?;
+    m.add_class::<PyServerKey>()?;
+    m.add_class::<PyPublicKey>()?;
+    m.add_class::<EncryptedValue>()?;
+    m.add("IoczError", py.get_type::<IoczError>())?;
+    m.add("FormatError", py.get_type::<FormatError>())?;
+    m.add("WrongKeyError", py.get_type::<WrongKeyError>())?;
+    m.add("KeyNotLoadedError", py.get_type::<KeyNotLoadedError>())?;
+    m.add("InvalidInputError", py.get_type::<InvalidInputError>())?;
+    m.add_function(wrap_pyfunction!(parameter_set, m)?)?;
+    m.add_function(wrap_pyfunction!(_force_panic, m)?)?;
+    m.add_function(wrap_pyfunction!(reset_pbs_count, m)?)?;
+    m.add_function(wrap_pyfunction!(pbs_count, m)?)?;
+    Ok(())
+}

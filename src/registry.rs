@@ -1,0 +1,85 @@
+//! Process-wide registries of loaded keys and computed selector tables. Expressions carry only
+//! key fingerprints; the keys themselves are loaded once here. Locks are held only to look up or
+//! insert, never across FHE work.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, RwLock};
+
+use sha2::{Digest as _, Sha256};
+
+use crate::ciphertexts;
+use crate::envelope::KeyId;
+use crate::error::{Error, Result};
+use crate::kernels::selectors::{DigitBits, Selectors};
+use crate::keys::{PublicKey, ServerKey};
+
+static SERVER_KEYS: LazyLock<RwLock<HashMap<KeyId, Arc<ServerKey>>>> = LazyLock::new(Default::default);
+static PUBLIC_KEYS: LazyLock<RwLock<HashMap<KeyId, Arc<PublicKey>>>> = LazyLock::new(Default::default);
+
+/// Selector tables kept for reuse (each is 2–17 MB); oldest evicted first.
+const SELECTOR_CACHE_ENTRIES: usize = 8;
+type SelectorKey = ([u8; 32], DigitBits);
+static SELECTORS: LazyLock<Mutex<Vec<(SelectorKey, Arc<Selectors>)>>> = LazyLock::new(Default::default);
+
+/// Make a server key available to expressions by its fingerprint (replaces an earlier one).
+pub fn add_server_key(key: Arc<ServerKey>) {
+    SERVER_KEYS.write().unwrap_or_else(|e| e.into_inner()).insert(key.id(), key);
+}
+
+/// Make a public key available to expressions by its fingerprint.
+pub fn add_public_key(key: Arc<PublicKey>) {
+    PUBLIC_KEYS.write().unwrap_or_else(|e| e.into_inner()).insert(key.id(), key);
+}
+
+/// The loaded server key with fingerprint `id`.
+pub fn server_key(id: KeyId) -> Result<Arc<ServerKey>> {
+    SERVER_KEYS.read().unwrap_or_else(|e| e.into_inner()).get(&id).cloned().ok_or_else(|| {
+        Error::KeyNotLoaded(format!(
+            "no server key with fingerprint {id} is loaded in this process; \
+             load it first with iocz.ServerKey.load(path)"
+        ))
+    })
+}
+
+/// The loaded public key with fingerprint `id`.
+pub fn public_key(id: KeyId) -> Result<Arc<PublicKey>> {
+    PUBLIC_KEYS.read().unwrap_or_else(|e| e.into_inner()).get(&id).cloned().ok_or_else(|| {
+        Error::KeyNotLoaded(format!(
+            "no public key with fingerprint {id} is loaded in this process; \
+             load it first with iocz.PublicKey.load(path)"
+        ))
+    })
+}
+
+/// The selectors of the encrypted value `value_bytes`, computed at most once while cached.
+/// `bits: None` reuses a cached table of either width, or builds the one cheapest for
+/// `comparisons` comparisons of `compare_bits` bits. Returns the value's key id too.
+pub fn selectors(
+    value_bytes: &[u8],
+    bits: Option<DigitBits>,
+    comparisons: usize,
+    compare_bits: usize,
+) -> Result<(KeyId, Arc<Selectors>)> {
+    let hash: [u8; 32] = Sha256::digest(value_bytes).into();
+    let hit = lock_selectors()
+        .iter()
+        .find(|((h, w), _)| *h == hash && bits.is_none_or(|b| b == *w))
+        .map(|(_, table)| table.clone());
+    let (id, radix) = ciphertexts::value_radix(value_bytes)?;
+    if let Some(table) = hit {
+        return Ok((id, table));
+    }
+    let bits = bits.unwrap_or_else(|| DigitBits::cheapest(comparisons, compare_bits));
+    let sk = server_key(id)?;
+    let table = Arc::new(Selectors::new(sk.shortint(), &radix, bits));
+    let mut cache = lock_selectors();
+    if cache.len() >= SELECTOR_CACHE_ENTRIES {
+        cache.remove(0);
+    }
+    cache.push(((hash, bits), table.clone()));
+    Ok((id, table))
+}
+
+fn lock_selectors() -> MutexGuard<'static, Vec<(SelectorKey, Arc<Selectors>)>> {
+    SELECTORS.lock().unwrap_or_else(|e| e.into_inner())
+}

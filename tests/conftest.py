@@ -1,0 +1,56 @@
+"""Shared fixtures: one key pair per test session (key generation is the slow part)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import iocz
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+if not DATA.exists():  # a clone inside another layout: look beside the repository's parent
+    DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+
+SEED_IOC = "027cc450ef5f8c5f653329641ec1fed91f694e0d229928963b30f6b0d7d3a745"
+
+
+@dataclass(frozen=True)
+class Keys:
+    client: iocz.ClientKey
+    server: iocz.ServerKey
+    public: iocz.PublicKey
+
+
+@pytest.fixture(scope="session")
+def keys() -> Keys:
+    ck = iocz.ClientKey.generate()
+    return Keys(ck, ck.server_key(), ck.public_key())
+
+
+@pytest.fixture(scope="session")
+def other_keys() -> Keys:
+    """A second, unrelated key pair (for wrong-key tests)."""
+    ck = iocz.ClientKey.generate()
+    return Keys(ck, ck.server_key(), ck.public_key())
+
+
+@pytest.fixture(scope="session")
+def seed_logs() -> pl.DataFrame:
+    return pl.read_csv(DATA / "seed_process_logs.csv")
+
+
+@pytest.fixture(scope="session")
+def process_logs() -> pl.DataFrame:
+    """Real Sysmon process events from the hosts with the fewest distinct hashes (keeps the
+    FHE work of the suite small while exercising real values and real repetition)."""
+    df = pl.read_parquet(DATA / "sysmon_process_events.parquet")
+    small_hosts = (
+        df.group_by("host")
+        .agg(pl.col("sha256").n_unique().alias("distinct"))
+        .sort("distinct", "host")
+        .head(8)["host"]
+    )
+    return df.filter(pl.col("host").is_in(small_hosts.implode())).select("host", "sha256")
