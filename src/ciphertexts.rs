@@ -15,6 +15,7 @@ use crate::envelope::{self, KeyId, Kind};
 use tfhe::integer::IntegerCiphertext;
 use crate::error::{Error, Result};
 use crate::keys::ServerKey;
+use crate::set::SetId;
 use crate::params;
 
 /// Number of blocks of an encrypted count.
@@ -97,4 +98,42 @@ pub fn open_count(bytes: &[u8]) -> Result<(KeyId, FheUint32)> {
         params::MAX_CIPHERTEXT_BYTES * 4,
         &FheUint32ConformanceParams::from(params::COMPUTE),
     )
+}
+
+/// Write per-slot counts of set `set`: `set_id[8] ‖ n u32le ‖ (len u32le ‖ count envelope) × n`.
+pub fn seal_counts(id: KeyId, set: SetId, counts: &[RadixCiphertext]) -> Result<Vec<u8>> {
+    let mut out = format!("iocz1 {} {id}\n", Kind::Counts.token()).into_bytes();
+    out.extend_from_slice(&set);
+    out.extend_from_slice(&(counts.len() as u32).to_le_bytes());
+    for count in counts {
+        let sealed = seal_count(id, count)?;
+        out.extend_from_slice(&(sealed.len() as u32).to_le_bytes());
+        out.extend_from_slice(&sealed);
+    }
+    Ok(out)
+}
+
+/// Read per-slot counts: the key, the set they belong to, and one count per slot.
+pub fn open_counts(bytes: &[u8]) -> Result<(KeyId, SetId, Vec<FheUint32>)> {
+    let (id, rest) = envelope::open(bytes, Kind::Counts)?;
+    let bad = || Error::Format(format!("encrypted per-IOC counts (key {id}) are corrupted or truncated"));
+    let set: SetId = rest.get(..8).ok_or_else(bad)?.try_into().unwrap();
+    let n = u32::from_le_bytes(rest.get(8..12).ok_or_else(bad)?.try_into().unwrap()) as usize;
+    if n > params::MAX_SET_SLOTS {
+        return Err(bad());
+    }
+    let mut at = 12;
+    let mut counts = Vec::with_capacity(n);
+    for _ in 0..n {
+        let len = u32::from_le_bytes(rest.get(at..at + 4).ok_or_else(bad)?.try_into().unwrap()) as usize;
+        let item = rest.get(at + 4..at + 4 + len).ok_or_else(bad)?;
+        let (found, count) = open_count(item)?;
+        check_key(found, id, Kind::Count)?;
+        counts.push(count);
+        at += 4 + len;
+    }
+    if at != rest.len() {
+        return Err(bad());
+    }
+    Ok((id, set, counts))
 }

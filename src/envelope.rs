@@ -40,6 +40,10 @@ pub enum Kind {
     Match,
     /// An encrypted count.
     Count,
+    /// An encrypted, cuckoo-hashed IOC set.
+    Set,
+    /// Encrypted per-IOC counts of one set.
+    Counts,
 }
 
 impl Kind {
@@ -53,6 +57,8 @@ impl Kind {
             Kind::Cell => "cell",
             Kind::Match => "match",
             Kind::Count => "count",
+            Kind::Set => "set",
+            Kind::Counts => "counts",
         }
     }
 
@@ -66,6 +72,8 @@ impl Kind {
             Kind::Cell => "an encrypted cell",
             Kind::Match => "an encrypted match boolean",
             Kind::Count => "an encrypted count",
+            Kind::Set => "an encrypted IOC set",
+            Kind::Counts => "encrypted per-IOC counts",
         }
     }
 
@@ -78,6 +86,8 @@ impl Kind {
             Kind::Cell,
             Kind::Match,
             Kind::Count,
+            Kind::Set,
+            Kind::Counts,
         ]
         .into_iter()
         .find(|k| k.token() == token)

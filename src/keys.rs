@@ -112,6 +112,11 @@ impl ClientKey {
                 let n: u32 = count.decrypt(&self.hl);
                 Decrypted::Count(u64::from(n))
             }
+            Kind::Counts => {
+                let (_, set, counts) = crate::ciphertexts::open_counts(bytes)?;
+                let per_slot = counts.iter().map(|c| u64::from(FheDecrypt::<u32>::decrypt(c, &self.hl))).collect();
+                Decrypted::Counts { set, per_slot }
+            }
             other => {
                 return Err(Error::InvalidInput(format!(
                     "cannot decrypt {} (only values, matches and counts)",
@@ -131,6 +136,13 @@ pub enum Decrypted {
     Match(bool),
     /// A count.
     Count(u64),
+    /// One count per slot of an encrypted IOC set.
+    Counts {
+        /// The set the counts belong to.
+        set: crate::set::SetId,
+        /// Count of each slot (dummy slots included).
+        per_slot: Vec<u64>,
+    },
 }
 
 /// The evaluation key: lets the other party compute on ciphertexts, not decrypt them.

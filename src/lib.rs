@@ -8,6 +8,7 @@
 //! and the Polars expression adapters build the `iocz._iocz` extension module.
 
 pub mod ciphertexts;
+pub mod cuckoo;
 pub mod digest;
 pub mod envelope;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod kernels;
 pub mod keys;
 pub mod params;
 pub mod registry;
+pub mod set;
 
 #[cfg(feature = "python")]
 mod expressions;

@@ -34,6 +34,9 @@ pub const MAX_NOISE_LEVEL: usize = 5;
 /// Bit width of encrypted counts (16 blocks): enough for 4 billion rows.
 pub const COUNT_BITS: usize = 32;
 
+/// Most slots an encrypted IOC set may have (about 60,000 IOCs with 2 hash functions).
+pub const MAX_SET_SLOTS: usize = 1 << 17;
+
 /// Largest client key file accepted.
 pub const MAX_CLIENT_KEY_BYTES: u64 = 256 << 20;
 /// Largest server (evaluation) key file accepted.

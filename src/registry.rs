@@ -12,9 +12,12 @@ use crate::envelope::KeyId;
 use crate::error::{Error, Result};
 use crate::kernels::selectors::{DigitBits, Selectors};
 use crate::keys::{PublicKey, ServerKey};
+use crate::set::{EncryptedSet, Manifest, SetId};
 
 static SERVER_KEYS: LazyLock<RwLock<HashMap<KeyId, Arc<ServerKey>>>> = LazyLock::new(Default::default);
 static PUBLIC_KEYS: LazyLock<RwLock<HashMap<KeyId, Arc<PublicKey>>>> = LazyLock::new(Default::default);
+static SETS: LazyLock<RwLock<HashMap<SetId, Arc<EncryptedSet>>>> = LazyLock::new(Default::default);
+static MANIFESTS: LazyLock<RwLock<HashMap<SetId, Arc<Manifest>>>> = LazyLock::new(Default::default);
 
 /// Selector tables kept for reuse (each is 2–17 MB); oldest evicted first.
 const SELECTOR_CACHE_ENTRIES: usize = 8;
@@ -29,6 +32,31 @@ pub fn add_server_key(key: Arc<ServerKey>) {
 /// Make a public key available to expressions by its fingerprint.
 pub fn add_public_key(key: Arc<PublicKey>) {
     PUBLIC_KEYS.write().unwrap_or_else(|e| e.into_inner()).insert(key.id(), key);
+}
+
+/// Make an encrypted IOC set available to expressions by its id.
+pub fn add_set(set: Arc<EncryptedSet>) {
+    SETS.write().unwrap_or_else(|e| e.into_inner()).insert(set.id, set);
+}
+
+/// The loaded encrypted IOC set with id `id`.
+pub fn set(id: SetId) -> Result<Arc<EncryptedSet>> {
+    SETS.read().unwrap_or_else(|e| e.into_inner()).get(&id).cloned().ok_or_else(|| {
+        Error::KeyNotLoaded(format!(
+            "no encrypted IOC set {} is loaded in this process; load it with iocz.EncryptedSet.load(path)",
+            hex::encode(id)
+        ))
+    })
+}
+
+/// Remember the agency's manifest of a set (to map per-slot counts back to IOCs).
+pub fn add_manifest(manifest: Arc<Manifest>) {
+    MANIFESTS.write().unwrap_or_else(|e| e.into_inner()).insert(manifest.id, manifest);
+}
+
+/// The manifest of set `id`, if the agency created or loaded it in this process.
+pub fn manifest(id: SetId) -> Option<Arc<Manifest>> {
+    MANIFESTS.read().unwrap_or_else(|e| e.into_inner()).get(&id).cloned()
 }
 
 /// The loaded server key with fingerprint `id`.

@@ -9,7 +9,8 @@
 //! count block (16 blocks) to finish.
 
 use rayon::prelude::*;
-use tfhe::integer::RadixCiphertext;
+use tfhe::integer::{IntegerCiphertext, RadixCiphertext};
+use tfhe::shortint::parameters::NoiseLevel;
 use tfhe::shortint::server_key::LookupTableOwned;
 use tfhe::shortint::ciphertext::Degree;
 use tfhe::shortint::{Ciphertext, ServerKey};
@@ -117,4 +118,26 @@ pub fn canonical_constant(sks: &ServerKey, anchor: &Ciphertext, const_lut: &Look
 /// The refresh table: `x → (x != 0)`, exact while the one-hot invariant holds (x ≤ 1).
 pub fn refresh_lut(sks: &ServerKey) -> LookupTableOwned {
     sks.generate_lookup_table(|x| u64::from(x != 0))
+}
+
+/// Encrypted sum of counts (`COUNT_BLOCKS` blocks each), in the canonical count form: every
+/// block degree 3 with nominal noise, none trivial. `anchor` (any genuinely encrypted block)
+/// re-derives trivial blocks, and is the zero when `counts` is empty.
+pub fn sum_counts(sks: &tfhe::integer::ServerKey, counts: &[RadixCiphertext], anchor: &Ciphertext) -> RadixCiphertext {
+    let shortint: &ServerKey = sks.as_ref();
+    let Some(mut sum) = sks.sum_ciphertexts_parallelized::<RadixCiphertext, _>(counts) else {
+        let block = canonical_constant(shortint, anchor, &shortint.generate_lookup_table(|_| 0));
+        return RadixCiphertext::from(vec![block; COUNT_BITS / 2]);
+    };
+    // Carries are empty after tfhe's full propagation.
+    let canonical = shortint.generate_lookup_table(|x| x % 4);
+    sum.blocks_mut().par_iter_mut().for_each(|block| {
+        assert!(block.degree.get() < 4, "count block with pending carries");
+        if let Ok(value) = block.decrypt_trivial() {
+            *block = canonical_constant(shortint, anchor, &shortint.generate_lookup_table(move |_| value));
+        } else if block.degree.get() != 3 || block.noise_level() != NoiseLevel::NOMINAL {
+            shortint.apply_lookup_table_assign(block, &canonical);
+        }
+    });
+    sum
 }

@@ -3,11 +3,11 @@
 //! columns use [`super::matching`].
 
 use rayon::prelude::*;
-use tfhe::integer::{BooleanBlock, IntegerCiphertext, RadixCiphertext, ServerKey};
-use tfhe::shortint::parameters::NoiseLevel;
+use tfhe::integer::prelude::ServerKeyDefaultCMux;
+use tfhe::integer::{BooleanBlock, RadixCiphertext, ServerKey};
 use tfhe::shortint::Ciphertext;
 
-use super::counter::canonical_constant;
+use super::counter::sum_counts;
 use crate::ciphertexts::COUNT_BLOCKS;
 
 /// Encrypted `value == cell` for every cell.
@@ -22,22 +22,30 @@ pub fn count_booleans(sks: &ServerKey, booleans: &[Ciphertext], anchor: &Ciphert
         .par_iter()
         .map(|b| BooleanBlock::new_unchecked(b.clone()).into_radix(COUNT_BLOCKS, sks))
         .collect();
+    sum_counts(sks, &radixes, anchor)
+}
+
+/// The seed prototype's way, kept only as the benchmark baseline: every row encrypted, compared
+/// encrypted-to-encrypted with `value`, and counted with `if_then_else` + addition.
+pub fn prototype_count(sks: &ServerKey, value: &RadixCiphertext, cells: &[RadixCiphertext]) -> RadixCiphertext {
+    let one: RadixCiphertext = sks.create_trivial_radix(1u64, COUNT_BLOCKS);
+    let zero: RadixCiphertext = sks.create_trivial_radix(0u64, COUNT_BLOCKS);
+    let mut count = zero.clone();
+    for cell in cells {
+        let matched = sks.eq_parallelized(value, cell);
+        let increment = sks.if_then_else_parallelized(&matched, &one, &zero);
+        sks.add_assign_parallelized(&mut count, &increment);
+    }
+    count
+}
+
+/// Time `n` independent PBS of `block` spread over all cores (tfhe's bare throughput).
+pub fn raw_pbs_seconds(sks: &ServerKey, block: &Ciphertext, n: usize) -> f64 {
     let shortint: &tfhe::shortint::ServerKey = sks.as_ref();
-    let Some(mut sum) = sks.sum_ciphertexts_parallelized::<RadixCiphertext, _>(&radixes) else {
-        let block = canonical_constant(shortint, anchor, &shortint.generate_lookup_table(|_| 0));
-        return RadixCiphertext::from(vec![block; COUNT_BLOCKS]);
-    };
-    // Bring every block to the canonical form counts are checked against on load (degree 3,
-    // nominal noise); carries are empty after tfhe's full propagation.
-    let canonical = shortint.generate_lookup_table(|x| x % 4);
-    // Trivial blocks (known constants) are re-derived from `anchor` so none stays recognisable.
-    sum.blocks_mut().par_iter_mut().for_each(|block| {
-        assert!(block.degree.get() < 4, "count block with pending carries");
-        if let Ok(value) = block.decrypt_trivial() {
-            *block = canonical_constant(shortint, anchor, &shortint.generate_lookup_table(move |_| value));
-        } else if block.degree.get() != 3 || block.noise_level() != NoiseLevel::NOMINAL {
-            shortint.apply_lookup_table_assign(block, &canonical);
-        }
+    let lut = shortint.generate_lookup_table(|x| x);
+    let start = std::time::Instant::now();
+    (0..n).into_par_iter().for_each(|_| {
+        let _ = std::hint::black_box(shortint.apply_lookup_table(block, &lut));
     });
-    sum
+    start.elapsed().as_secs_f64()
 }

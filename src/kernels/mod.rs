@@ -7,7 +7,9 @@
 //! 3. [`and_tree`]: equality with a clear digest = AND of the selected booleans (≤ 5 per PBS);
 //! 4. [`counter`]: `multiplicity × match` summed straight into encrypted bit counters.
 //!
-//! [`encrypted`] holds the encrypted-vs-encrypted path (encrypted columns).
+//! [`set_matching`] does the same against a cuckoo-hashed set of K encrypted IOCs, comparing each
+//! distinct value with its 2–3 candidate slots only. [`encrypted`] holds the
+//! encrypted-vs-encrypted path (encrypted columns).
 
 pub mod and_tree;
 pub mod counter;
@@ -15,6 +17,7 @@ pub mod dedup;
 pub mod encrypted;
 pub mod matching;
 pub mod selectors;
+pub mod set_matching;
 
 #[cfg(test)]
 mod tests;

@@ -14,10 +14,10 @@ use crate::params::DIGEST_BLOCKS;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DigitBits {
     /// One digit per 2-bit block: 128 digits × 4 selectors, built with one many-LUT PBS per
-    /// block (128 PBS); a comparison ANDs 128 booleans (≈ 35 PBS).
+    /// block (128 PBS); a comparison ANDs 128 booleans (32 PBS).
     Two,
-    /// Two blocks packed per 4-bit digit: 64 digits × 16 selectors (1,024 PBS); a comparison
-    /// ANDs 64 booleans (≈ 17 PBS).
+    /// Two blocks packed per 4-bit digit: 64 digits × 16 selectors (576 PBS with two-function
+    /// lookups); a comparison ANDs 64 booleans (16 PBS).
     Four,
 }
 
@@ -39,7 +39,7 @@ impl DigitBits {
     pub fn build_cost(self) -> usize {
         match self {
             DigitBits::Two => DIGEST_BLOCKS,
-            DigitBits::Four => DIGEST_BLOCKS / 2 * 16,
+            DigitBits::Four => DIGEST_BLOCKS / 2 * 9,
         }
     }
 
@@ -70,32 +70,42 @@ impl Selectors {
     /// Compute the selectors of `value` (a 128-block radix ciphertext).
     pub fn new(sks: &ServerKey, value: &RadixCiphertext, bits: DigitBits) -> Selectors {
         assert_eq!(value.blocks().len(), DIGEST_BLOCKS, "selectors need a 256-bit value");
+        let is = |t: u64| move |x: u64| u64::from(x == t);
+        let eq_lut = {
+            let fns = [is(0), is(1), is(2), is(3)];
+            let refs: Vec<&dyn Fn(u64) -> u64> = fns.iter().map(|f| f as _).collect();
+            sks.generate_many_lookup_table(&refs)
+        };
         let table = match bits {
-            DigitBits::Two => {
-                let fns: Vec<Box<dyn Fn(u64) -> u64 + Sync>> =
-                    (0..4u64).map(|t| Box::new(move |x: u64| u64::from(x == t)) as _).collect();
-                let refs: Vec<&dyn Fn(u64) -> u64> = fns.iter().map(|f| f.as_ref() as _).collect();
-                let lut = sks.generate_many_lookup_table(&refs);
-                value.blocks().par_iter().map(|b| sks.apply_many_lookup_table(b, &lut)).collect()
-            }
+            DigitBits::Two => value.blocks().par_iter().map(|b| sks.apply_many_lookup_table(b, &eq_lut)).collect(),
             DigitBits::Four => {
-                let luts: Vec<_> =
-                    (0..16u64).map(|t| sks.generate_lookup_table(move |x| u64::from(x == t))).collect();
-                let packed: Vec<Ciphertext> = value
+                // z = lo + 4·[hi == h] is in 0..8, so one PBS evaluates two functions of it:
+                // [z == 4 + l] = [hi == h ∧ lo == l]. Per digit: 1 PBS for the four [hi == h],
+                // then 2 per h: 9 PBS instead of 16 single lookups.
+                let pair_luts: Vec<_> = [(4, 5), (6, 7)]
+                    .into_iter()
+                    .map(|(a, b)| {
+                        let (fa, fb) = (is(a), is(b));
+                        sks.generate_many_lookup_table(&[&fa as &dyn Fn(u64) -> u64, &fb])
+                    })
+                    .collect();
+                value
                     .blocks()
                     .par_chunks(2)
                     .map(|pair| {
-                        let mut hi = pair[1].clone();
-                        sks.unchecked_scalar_mul_assign(&mut hi, 4);
-                        sks.unchecked_add_assign(&mut hi, &pair[0]);
-                        hi
+                        let (lo, hi) = (&pair[0], &pair[1]);
+                        let hi_is = sks.apply_many_lookup_table(hi, &eq_lut);
+                        (0..4 * pair_luts.len())
+                            .into_par_iter()
+                            .flat_map_iter(|job| {
+                                let mut z = hi_is[job / 2].clone();
+                                sks.unchecked_scalar_mul_assign(&mut z, 4);
+                                sks.unchecked_add_assign(&mut z, lo);
+                                sks.apply_many_lookup_table(&z, &pair_luts[job % 2])
+                            })
+                            .collect()
                     })
-                    .collect();
-                let flat: Vec<Ciphertext> = (0..packed.len() * 16)
-                    .into_par_iter()
-                    .map(|k| sks.apply_lookup_table(&packed[k / 16], &luts[k % 16]))
-                    .collect();
-                flat.chunks(16).map(<[Ciphertext]>::to_vec).collect()
+                    .collect()
             }
         };
         Selectors { bits, table }

@@ -171,3 +171,48 @@ fn keys_round_trip_and_corruption_is_refused() {
     assert!(ciphertexts::value_radix(&flipped).is_err() || k.client.decrypt(&flipped).unwrap() != Decrypted::Value(digest(14)));
     assert!(ciphertexts::open_count(&value).is_err(), "a value is not a count");
 }
+
+#[test]
+fn set_counts_per_slot_and_total_equal_plaintext() {
+    use super::counter::sum_counts;
+    use super::set_matching::count_per_slot;
+    let k = keys();
+    // Duplicated IOC, an IOC that never occurs, and a near miss sharing all digits but one.
+    let iocs = [digest(20), digest(21), digest(20), digest(22)];
+    let (set, manifest) = k.client.encrypt_set(&iocs, 2).unwrap();
+    assert_eq!(manifest.slots.iter().flatten().count(), 3, "duplicates share a slot");
+    let column: Vec<Option<Digest>> = [20u8, 20, 21, 23, 20, 21, 24]
+        .iter()
+        .map(|s| Some(digest(*s)))
+        .chain([None, Some(near_miss(digest(22)))])
+        .collect();
+    let distinct = dedup::distinct_with_counts(column.clone());
+    let radix = |s: usize| ciphertexts::value_radix(&set.slots[s]).unwrap().1;
+    let sks = k.server.shortint();
+    let counts = count_per_slot(sks, radix, &set.cuckoo, &distinct, None, 256);
+    let bytes = ciphertexts::seal_counts(k.client.id(), set.id, &counts).unwrap();
+    let Decrypted::Counts { set: set_id, per_slot } = k.client.decrypt(&bytes).unwrap() else { panic!() };
+    assert_eq!(set_id, set.id);
+    for (slot, ioc) in manifest.slots.iter().enumerate() {
+        let truth = ioc.map_or(0, |d| column.iter().filter(|v| **v == Some(d)).count() as u64);
+        assert_eq!(per_slot[slot], truth, "slot {slot} ({ioc:?}); dummies must count 0");
+    }
+    let total = sum_counts(k.server.integer(), &counts, &radix(0).blocks()[0]);
+    assert_eq!(decrypt_count(&total), 5);
+}
+
+#[test]
+fn set_wire_format_round_trips_and_rejects_tampering() {
+    use crate::set::{EncryptedSet, Manifest};
+    let k = keys();
+    let (set, manifest) = k.client.encrypt_set(&[digest(30)], 3).unwrap();
+    let bytes = set.to_bytes();
+    let back = EncryptedSet::from_bytes(&bytes).unwrap();
+    assert_eq!((back.id, back.cuckoo, back.slots.len()), (set.id, set.cuckoo, set.slots.len()));
+    assert!(EncryptedSet::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+    let mut extra = bytes.clone();
+    extra.push(0);
+    assert!(EncryptedSet::from_bytes(&extra).is_err());
+    assert_eq!(Manifest::from_text(&manifest.to_text()).unwrap(), manifest);
+    assert!(k.client.encrypt_set(&[], 2).is_err());
+}
