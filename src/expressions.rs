@@ -16,7 +16,7 @@ use crate::ciphertexts;
 use crate::digest::Digest;
 use crate::envelope::{self, KeyId, Kind};
 use crate::error::Error;
-use crate::kernels::{dedup, encrypted, matching, selectors::DigitBits};
+use crate::kernels::{counter, dedup, encrypted, matching, selectors::DigitBits, set_matching};
 use crate::keys::ServerKey;
 use crate::registry;
 
@@ -241,4 +241,83 @@ fn fhe_count(inputs: &[Series]) -> PolarsResult<Series> {
         ciphertexts::seal_count(id, &count).map(Some)
     })?;
     Ok(binary_column(s.name().clone(), vec![count]))
+}
+
+/// Kwargs of the set-membership plugins.
+#[derive(Deserialize)]
+struct SetKwargs {
+    /// Hex id of a loaded encrypted IOC set.
+    set: String,
+    /// Lowest bits compared (64, 128, 256).
+    bits: usize,
+    /// Selector digit width: 2 or 4, or 0 for the cheapest per slot.
+    digit_bits: usize,
+    /// True: one count per IOC slot; false: one total.
+    per_ioc: bool,
+}
+
+/// `pl.col(x).fhe.is_in(set).fhe.count()` / `.count_per_ioc()`: plaintext column against a
+/// cuckoo-hashed encrypted IOC set.
+#[polars_expr(output_type=Binary)]
+fn fhe_is_in_count(inputs: &[Series], kwargs: SetKwargs) -> PolarsResult<Series> {
+    let s = &inputs[0];
+    let out = guarded("is_in", || {
+        let (set, sk, bits) = set_args(s, &kwargs)?;
+        let distinct = dedup::distinct_with_counts(digests(s)?);
+        let tables = registry::CachedSlotSelectors { set: &set, bits, compare_bits: kwargs.bits };
+        let anchor = set.slot_radix(0).blocks()[0].clone();
+        let counts =
+            set_matching::count_per_slot(sk.shortint(), &tables, &anchor, &set.cuckoo, &distinct, kwargs.bits);
+        if kwargs.per_ioc {
+            ciphertexts::seal_counts(set.key, set.id, &counts)
+        } else {
+            ciphertexts::seal_count(set.key, &counter::sum_counts(sk.integer(), &counts, &anchor))
+        }
+    })?;
+    Ok(binary_column(s.name().clone(), vec![Some(out)]))
+}
+
+/// `pl.col(x).fhe.is_in(set)` materialised: one encrypted boolean per row (null stays null).
+#[polars_expr(output_type=Binary)]
+fn fhe_is_in(inputs: &[Series], kwargs: SetKwargs) -> PolarsResult<Series> {
+    let s = &inputs[0];
+    let out = guarded("is_in", || {
+        let (set, sk, bits) = set_args(s, &kwargs)?;
+        let column = digests(s)?;
+        let distinct: Vec<Digest> =
+            dedup::distinct_with_counts(column.iter().copied()).into_iter().map(|(d, _)| d).collect();
+        if distinct.is_empty() {
+            return Ok(vec![None; s.len()]);
+        }
+        let tables = registry::CachedSlotSelectors { set: &set, bits, compare_bits: kwargs.bits };
+        let matches = set_matching::match_per_value(sk.shortint(), &tables, &set.cuckoo, &distinct, kwargs.bits);
+        let sealed: std::collections::HashMap<Digest, Vec<u8>> = distinct
+            .into_iter()
+            .zip(matches)
+            .map(|(d, m)| ciphertexts::seal_match(set.key, &m).map(|b| (d, b)))
+            .collect::<Result<_, Error>>()?;
+        Ok(column.into_iter().map(|d| d.map(|d| sealed[&d].clone())).collect())
+    })?;
+    Ok(binary_column(s.name().clone(), out))
+}
+
+/// The loaded set, its server key and the selector width named by `kwargs`; refuses encrypted
+/// columns.
+fn set_args(
+    s: &Series,
+    kwargs: &SetKwargs,
+) -> Result<(Arc<crate::set::EncryptedSet>, Arc<ServerKey>, Option<DigitBits>), Error> {
+    let bits = digit_bits(&MatchKwargs { bits: kwargs.bits, digit_bits: kwargs.digit_bits })?;
+    let mut set_id = [0u8; 8];
+    hex::decode_to_slice(&kwargs.set, &mut set_id)
+        .map_err(|_| Error::InvalidInput(format!("invalid set id {:?}", kwargs.set)))?;
+    let set = registry::set(set_id)?;
+    let sk = registry::server_key(set.key)?;
+    if is_encrypted(s) {
+        return Err(Error::InvalidInput(format!(
+            "column {:?} is encrypted; is_in works on plaintext columns (use .fhe.eq per IOC)",
+            s.name().as_str()
+        )));
+    }
+    Ok((set, sk, bits))
 }

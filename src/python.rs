@@ -17,6 +17,8 @@ use crate::digest::Digest;
 use crate::envelope::{self, Kind};
 use crate::error::Error;
 use crate::keys::{ClientKey, Decrypted, PublicKey, ServerKey};
+use crate::set::{EncryptedSet, Manifest};
+use tfhe::integer::IntegerCiphertext;
 use crate::{params, registry};
 
 create_exception!(iocz, IoczError, PyValueError, "Base class of iocz errors.");
@@ -136,13 +138,54 @@ impl PyClientKey {
         run(py, || EncryptedValue::from_bytes_checked(self.inner.encrypt_value(&digest)?))
     }
 
-    /// Decrypt a count (→ int), a match (→ bool) or a value (→ lower-case hex).
+    /// Cuckoo-hash and encrypt a set of SHA-256 IOCs (duplicates are merged) with `hashes` hash
+    /// functions (2 or 3). The result is loaded in this process, with its manifest.
+    #[pyo3(signature = (iocs, *, hashes = 2))]
+    fn encrypt_set(&self, py: Python<'_>, iocs: Vec<DigestArg>, hashes: u8) -> PyResult<PyEncryptedSet> {
+        let digests = iocs
+            .into_iter()
+            .enumerate()
+            .map(|(i, d)| d.0.map_err(|e| Error::InvalidInput(format!("IOC {i}: {e}"))))
+            .collect::<Result<Vec<_>, Error>>()
+            .map_err(py_err)?;
+        run(py, || {
+            let (set, manifest) = self.inner.encrypt_set(&digests, hashes)?;
+            Ok(PyEncryptedSet::register(set, Some(manifest)))
+        })
+    }
+
+    /// Decrypt a count (→ int), a match (→ bool), a value (→ lower-case hex) or per-IOC counts
+    /// (→ dict IOC hex → count; needs the set's manifest, created or loaded in this process).
     fn decrypt<'py>(&self, py: Python<'py>, obj: CiphertextArg) -> PyResult<Bound<'py, PyAny>> {
         let decrypted = run(py, || self.inner.decrypt(&obj.0))?;
         Ok(match decrypted {
             Decrypted::Count(n) => n.into_pyobject(py)?.into_any(),
             Decrypted::Match(b) => pyo3::types::PyBool::new(py, b).to_owned().into_any(),
             Decrypted::Value(d) => d.to_hex().into_pyobject(py)?.into_any(),
+            Decrypted::Counts { set, per_slot } => {
+                let manifest = registry::manifest(set).ok_or_else(|| {
+                    KeyNotLoadedError::new_err(format!(
+                        "per-IOC counts of set {}: its manifest is not loaded; \
+                         call iocz.EncryptedSet.load_manifest(path) first",
+                        hex::encode(set)
+                    ))
+                })?;
+                if manifest.slots.len() != per_slot.len() {
+                    return Err(FormatError::new_err("per-IOC counts do not match the set's manifest"));
+                }
+                let out = pyo3::types::PyDict::new(py);
+                for (slot, count) in manifest.slots.iter().zip(per_slot) {
+                    match slot {
+                        Some(ioc) => out.set_item(ioc.to_hex(), count)?,
+                        // A dummy holds a random digest: a non-zero count means tampering.
+                        None if count != 0 => {
+                            return Err(FormatError::new_err("a dummy slot has a non-zero count: the result was tampered with"))
+                        }
+                        None => {}
+                    }
+                }
+                out.into_any()
+            }
         })
     }
 
@@ -339,6 +382,132 @@ impl EncryptedValue {
     }
 }
 
+/// A cuckoo-hashed, encrypted set of IOCs. The public part (`save`/`load`) goes to the log
+/// holder; the manifest (`save_manifest`/`load_manifest`) maps slots back to IOCs and stays with
+/// the agency.
+#[pyclass(module = "iocz", name = "EncryptedSet", frozen)]
+struct PyEncryptedSet {
+    inner: Arc<EncryptedSet>,
+    manifest: Option<Arc<Manifest>>,
+}
+
+impl PyEncryptedSet {
+    fn register(set: EncryptedSet, manifest: Option<Manifest>) -> Self {
+        let inner = Arc::new(set);
+        registry::add_set(inner.clone());
+        let manifest = manifest.map(Arc::new);
+        if let Some(m) = &manifest {
+            registry::add_manifest(m.clone());
+        }
+        PyEncryptedSet { inner, manifest }
+    }
+}
+
+#[pymethods]
+impl PyEncryptedSet {
+    /// Load (and validate) the public part and make it available to `.fhe.is_in`.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        run(py, || {
+            let limit = (params::MAX_SET_SLOTS as u64) * params::MAX_CIPHERTEXT_BYTES;
+            Ok(Self::register(EncryptedSet::from_bytes(&read_file(&path, limit)?)?, None))
+        })
+    }
+
+    /// Save the public part (no plaintext IOC, no secret key).
+    #[pyo3(signature = (path, overwrite = false))]
+    fn save(&self, py: Python<'_>, path: PathBuf, overwrite: bool) -> PyResult<()> {
+        run(py, || write_file(&path, &self.inner.to_bytes(), false, overwrite))
+    }
+
+    /// Save the manifest (slot → IOC; secret, written 0600). Agency side only.
+    #[pyo3(signature = (path, overwrite = false))]
+    fn save_manifest(&self, py: Python<'_>, path: PathBuf, overwrite: bool) -> PyResult<()> {
+        let manifest = self
+            .manifest
+            .clone()
+            .ok_or_else(|| InvalidInputError::new_err("this set was loaded without its manifest"))?;
+        run(py, || write_file(&path, manifest.to_text().as_bytes(), true, overwrite))
+    }
+
+    /// Load a manifest so that `ClientKey.decrypt` can name the IOCs of per-IOC counts.
+    #[staticmethod]
+    fn load_manifest(py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        run(py, || {
+            let bytes = read_file(&path, params::MAX_SET_SLOTS as u64 * 70)?;
+            let text = String::from_utf8(bytes).map_err(|_| Error::Format("manifest is not UTF-8".into()))?;
+            registry::add_manifest(Arc::new(Manifest::from_text(&text)?));
+            Ok(())
+        })
+    }
+
+    /// The set id (hex) binding results to this set.
+    #[getter]
+    fn set_id(&self) -> String {
+        hex::encode(self.inner.id)
+    }
+
+    /// Key fingerprint.
+    #[getter]
+    fn fingerprint(&self) -> String {
+        self.inner.key.to_string()
+    }
+
+    /// Number of slots B (IOCs plus dummies).
+    #[getter]
+    fn slots(&self) -> usize {
+        self.inner.slots.len()
+    }
+
+    /// Number of hash functions.
+    #[getter]
+    fn hashes(&self) -> u8 {
+        self.inner.cuckoo.hashes
+    }
+
+    /// Size in bytes of the public part.
+    #[getter]
+    fn size(&self) -> usize {
+        self.inner.slots.iter().map(|s| s.len() + 4).sum::<usize>() + 60
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "EncryptedSet(id={}, fingerprint={}, slots={}, hashes={}, {})",
+            self.set_id(),
+            self.inner.key,
+            self.slots(),
+            self.hashes(),
+            human_size(self.size())
+        )
+    }
+}
+
+/// Benchmark helper: PBS throughput. Runs `n` bootstraps of one block of `value` on all cores
+/// and returns the seconds taken.
+#[pyfunction]
+fn _raw_pbs_seconds(py: Python<'_>, value: Vec<u8>, n: usize) -> PyResult<f64> {
+    run(py, || {
+        let (id, radix) = crate::ciphertexts::value_radix(&value)?;
+        let sk = registry::server_key(id)?;
+        Ok(crate::kernels::encrypted::raw_pbs_seconds(sk.integer(), &radix.blocks()[0], n))
+    })
+}
+
+/// Benchmark helper: the seed prototype's count (cells expanded, encrypted `eq`, `if_then_else`).
+#[pyfunction]
+fn _prototype_count(py: Python<'_>, value: Vec<u8>, cells: Vec<Vec<u8>>) -> PyResult<Py<PyBytes>> {
+    let bytes = run(py, || {
+        let (id, radix) = crate::ciphertexts::value_radix(&value)?;
+        let sk = registry::server_key(id)?;
+        let cells =
+            cells.iter().map(|c| crate::ciphertexts::cell_radix(c, &sk)).collect::<Result<Vec<_>, Error>>()?;
+        let count = crate::kernels::encrypted::prototype_count(sk.integer(), &radix, &cells);
+        crate::ciphertexts::seal_count(id, &count)
+    })?;
+    Ok(PyBytes::new(py, &bytes).unbind())
+}
+
 /// Argument accepting hex text or 32 raw bytes.
 struct DigestArg(Result<Digest, Error>);
 
@@ -405,6 +574,9 @@ fn _iocz(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyServerKey>()?;
     m.add_class::<PyPublicKey>()?;
     m.add_class::<EncryptedValue>()?;
+    m.add_class::<PyEncryptedSet>()?;
+    m.add_function(wrap_pyfunction!(_raw_pbs_seconds, m)?)?;
+    m.add_function(wrap_pyfunction!(_prototype_count, m)?)?;
     m.add("IoczError", py.get_type::<IoczError>())?;
     m.add("FormatError", py.get_type::<FormatError>())?;
     m.add("WrongKeyError", py.get_type::<WrongKeyError>())?;

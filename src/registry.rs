@@ -19,8 +19,9 @@ static PUBLIC_KEYS: LazyLock<RwLock<HashMap<KeyId, Arc<PublicKey>>>> = LazyLock:
 static SETS: LazyLock<RwLock<HashMap<SetId, Arc<EncryptedSet>>>> = LazyLock::new(Default::default);
 static MANIFESTS: LazyLock<RwLock<HashMap<SetId, Arc<Manifest>>>> = LazyLock::new(Default::default);
 
-/// Selector tables kept for reuse (each is 2–17 MB); oldest evicted first.
-const SELECTOR_CACHE_ENTRIES: usize = 8;
+/// Selector ciphertexts kept for reuse across calls (group_by calls a plugin once per group):
+/// about 800 MB (a 4-bit table holds 1,024, a 2-bit one 512); least recently used evicted first.
+const SELECTOR_CACHE_CIPHERTEXTS: usize = 48 * 1024;
 type SelectorKey = ([u8; 32], DigitBits);
 static SELECTORS: LazyLock<Mutex<Vec<(SelectorKey, Arc<Selectors>)>>> = LazyLock::new(Default::default);
 
@@ -88,24 +89,46 @@ pub fn selectors(
     comparisons: usize,
     compare_bits: usize,
 ) -> Result<(KeyId, Arc<Selectors>)> {
+    let (header, _) = crate::envelope::peek(value_bytes)?;
     let hash: [u8; 32] = Sha256::digest(value_bytes).into();
-    let hit = lock_selectors()
-        .iter()
-        .find(|((h, w), _)| *h == hash && bits.is_none_or(|b| b == *w))
-        .map(|(_, table)| table.clone());
-    let (id, radix) = ciphertexts::value_radix(value_bytes)?;
-    if let Some(table) = hit {
-        return Ok((id, table));
+    {
+        let mut cache = lock_selectors();
+        if let Some(pos) = cache.iter().position(|((h, w), _)| *h == hash && bits.is_none_or(|b| b == *w)) {
+            let entry = cache.remove(pos);
+            let table = entry.1.clone();
+            cache.push(entry); // most recently used last
+            return Ok((header.key, table));
+        }
     }
+    let (id, radix) = ciphertexts::value_radix(value_bytes)?;
     let bits = bits.unwrap_or_else(|| DigitBits::cheapest(comparisons, compare_bits));
     let sk = server_key(id)?;
     let table = Arc::new(Selectors::new(sk.shortint(), &radix, bits));
     let mut cache = lock_selectors();
-    if cache.len() >= SELECTOR_CACHE_ENTRIES {
-        cache.remove(0);
-    }
     cache.push(((hash, bits), table.clone()));
+    let mut held: usize = cache.iter().map(|(_, t)| t.len()).sum();
+    while held > SELECTOR_CACHE_CIPHERTEXTS && cache.len() > 1 {
+        held -= cache.remove(0).1.len();
+    }
     Ok((id, table))
+}
+
+/// Slot tables of a loaded set, served from the selector cache.
+pub struct CachedSlotSelectors<'a> {
+    /// The set.
+    pub set: &'a EncryptedSet,
+    /// Fixed digit width, or None for the cheapest.
+    pub bits: Option<DigitBits>,
+    /// Bits compared.
+    pub compare_bits: usize,
+}
+
+impl crate::kernels::set_matching::SlotSelectors for CachedSlotSelectors<'_> {
+    fn selectors(&self, slot: usize, comparisons: usize) -> Arc<Selectors> {
+        selectors(&self.set.slots[slot], self.bits, comparisons, self.compare_bits)
+            .expect("slots are validated when a set is built or loaded")
+            .1
+    }
 }
 
 fn lock_selectors() -> MutexGuard<'static, Vec<(SelectorKey, Arc<Selectors>)>> {

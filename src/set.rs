@@ -5,8 +5,6 @@
 //! Wire format of the public part (after the `iocz1 set <key>` header line):
 //! `set_id[8] ‖ seed[16] ‖ hashes u8 ‖ slots u32le ‖ (len u32le ‖ value envelope) × slots`.
 
-use sha2::{Digest as _, Sha256};
-
 use crate::ciphertexts;
 use crate::cuckoo::{self, CuckooParams};
 use crate::digest::Digest;
@@ -138,9 +136,9 @@ impl EncryptedSet {
         Ok(set)
     }
 
-    /// A short digest of the set's bytes (for caches).
-    pub fn fingerprint(&self) -> [u8; 32] {
-        Sha256::digest(self.to_bytes()).into()
+    /// Slot `slot` as the 128-block radix ciphertext kernels work on.
+    pub fn slot_radix(&self, slot: usize) -> tfhe::integer::RadixCiphertext {
+        ciphertexts::value_radix(&self.slots[slot]).expect("slots are validated when a set is built or loaded").1
     }
 }
 

@@ -7,6 +7,7 @@ Polars frames, and returns encrypted counts that only the agency can decrypt.
 
 from iocz._iocz import (
     ClientKey,
+    EncryptedSet,
     EncryptedValue,
     FormatError,
     InvalidInputError,
@@ -25,6 +26,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ClientKey",
+    "EncryptedSet",
     "EncryptedValue",
     "FormatError",
     "InvalidInputError",

@@ -8,7 +8,7 @@ from typing import Literal
 import polars as pl
 from polars.plugins import register_plugin_function
 
-from iocz._iocz import EncryptedValue, PublicKey
+from iocz._iocz import EncryptedSet, EncryptedValue, PublicKey
 
 _LIB = Path(__file__).parent
 
@@ -26,6 +26,18 @@ class FheMatch(pl.Expr):
 
     _iocz_source: pl.Expr
     _iocz_args: tuple[pl.Expr, dict[str, int]]
+
+
+class FheIsIn(pl.Expr):
+    """A per-row encrypted membership test ``column ∈ set``.
+
+    Materialised, it gives one encrypted boolean per row; ``.fhe.count()`` (rows matching any
+    IOC) and ``.fhe.count_per_ioc()`` (rows per IOC) on it are computed from the distinct values
+    and the cuckoo slots directly, without per-row ciphertexts.
+    """
+
+    _iocz_set_source: pl.Expr
+    _iocz_set_kwargs: dict[str, object]
 
 
 def _value_literal(value: EncryptedValue | bytes) -> pl.Expr:
@@ -92,9 +104,57 @@ class FheExpr:
         match._iocz_args = (args[1], kwargs)
         return match
 
+    def is_in(
+        self,
+        iocs: EncryptedSet,
+        *,
+        bits: Bits = 256,
+        digit_bits: DigitBits = "auto",
+    ) -> FheIsIn:
+        """Encrypted ``column ∈ iocs`` per row, for a plaintext column (null never matches).
+
+        Each distinct value is compared only with its 2–3 cuckoo candidate slots. Follow with
+        ``.fhe.count()`` or ``.fhe.count_per_ioc()``. ``bits`` < 256 compares the lowest bits
+        only (false-match probability ≤ distinct values × 2 / 2**bits).
+        """
+        if not isinstance(iocs, EncryptedSet):
+            raise TypeError(f"is_in needs an iocz.EncryptedSet, not {type(iocs).__name__}")
+        kwargs: dict[str, object] = {"set": iocs.set_id, **_match_kwargs(bits, digit_bits)}
+        expr = register_plugin_function(
+            plugin_path=_LIB,
+            function_name="fhe_is_in",
+            args=[self._expr],
+            kwargs={**kwargs, "per_ioc": False},
+            is_elementwise=True,
+        )
+        member = FheIsIn._from_pyexpr(expr._pyexpr)
+        member._iocz_set_source = self._expr
+        member._iocz_set_kwargs = kwargs
+        return member
+
+    def count_per_ioc(self) -> pl.Expr:
+        """After ``.fhe.is_in(iocs)``: encrypted number of rows per IOC, as one value (per group).
+        ``ClientKey.decrypt`` turns it into ``{ioc_hex: count}`` with the set's manifest."""
+        return self._set_count(per_ioc=True, caller="count_per_ioc")
+
+    def _set_count(self, *, per_ioc: bool, caller: str) -> pl.Expr:
+        source = getattr(self._expr, "_iocz_set_source", None)
+        if source is None:
+            raise TypeError(f".fhe.{caller}() follows .fhe.is_in(iocs)")
+        return register_plugin_function(
+            plugin_path=_LIB,
+            function_name="fhe_is_in_count",
+            args=[source],
+            kwargs={**self._expr._iocz_set_kwargs, "per_ioc": per_ioc},  # type: ignore[attr-defined]
+            returns_scalar=True,
+        )
+
     def count(self) -> pl.Expr:
         """Encrypted number of matching rows: one encrypted count (per group in
-        ``group_by().agg`` / ``over``). Decrypt it with ``ClientKey.decrypt``."""
+        ``group_by().agg`` / ``over``). After ``is_in``: rows matching any IOC. Decrypt it with
+        ``ClientKey.decrypt``."""
+        if getattr(self._expr, "_iocz_set_source", None) is not None:
+            return self._set_count(per_ioc=False, caller="count")
         source = getattr(self._expr, "_iocz_source", None)
         if source is not None:
             value, kwargs = self._expr._iocz_args  # type: ignore[attr-defined]

@@ -116,6 +116,16 @@ impl Selectors {
         self.bits
     }
 
+    /// Number of selector ciphertexts held (memory ≈ 16 KB each).
+    pub fn len(&self) -> usize {
+        self.table.iter().map(Vec::len).sum()
+    }
+
+    /// Never empty (a table always covers 256 bits).
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
     /// The booleans whose AND says "the encrypted value equals `digest`" on its lowest
     /// `compare_bits` bits (256 for exact equality).
     pub fn select<'a>(&'a self, digest: &Digest, compare_bits: usize) -> Vec<&'a Ciphertext> {

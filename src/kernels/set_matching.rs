@@ -6,8 +6,10 @@
 //! the B output counters.
 
 use rayon::prelude::*;
-use tfhe::integer::{IntegerCiphertext, RadixCiphertext};
-use tfhe::shortint::ServerKey;
+use std::sync::Arc;
+
+use tfhe::integer::RadixCiphertext;
+use tfhe::shortint::{Ciphertext, ServerKey};
 
 use super::matching;
 use super::selectors::{DigitBits, Selectors};
@@ -25,30 +27,51 @@ pub fn work_lists(cuckoo: &CuckooParams, distinct: &[(Digest, u64)]) -> Vec<Vec<
     lists
 }
 
-/// Encrypted `Σ multiplicity × (value == slot)` for every slot. `slot_value(s)` returns slot `s`'s
-/// encrypted 256-bit value. `bits: None` picks the cheaper selector width per slot.
-pub fn count_per_slot<F>(
+/// How kernels obtain a slot's selector table: `(slot, comparisons) → table`. Callers build it
+/// (see [`BuildSelectors`]) or serve it from a cache.
+pub trait SlotSelectors: Sync {
+    /// The selectors of `slot`, about to be used for `comparisons` comparisons.
+    fn selectors(&self, slot: usize, comparisons: usize) -> Arc<Selectors>;
+}
+
+/// Build slot tables on demand from the slots' radix ciphertexts, with a fixed or the cheapest
+/// digit width; nothing is kept.
+pub struct BuildSelectors<'a, F: Fn(usize) -> RadixCiphertext + Sync> {
+    /// Server key.
+    pub sks: &'a ServerKey,
+    /// Slot `s` → its encrypted value.
+    pub slot_value: F,
+    /// Fixed digit width, or None for the cheapest per slot.
+    pub bits: Option<DigitBits>,
+    /// Bits compared.
+    pub compare_bits: usize,
+}
+
+impl<F: Fn(usize) -> RadixCiphertext + Sync> SlotSelectors for BuildSelectors<'_, F> {
+    fn selectors(&self, slot: usize, comparisons: usize) -> Arc<Selectors> {
+        let width = self.bits.unwrap_or_else(|| DigitBits::cheapest(comparisons, self.compare_bits));
+        Arc::new(Selectors::new(self.sks, &(self.slot_value)(slot), width))
+    }
+}
+
+/// Encrypted `Σ multiplicity × (value == slot)` for every slot. `anchor` (any genuinely encrypted
+/// block) gives the zero count of slots no value points at.
+pub fn count_per_slot(
     sks: &ServerKey,
-    slot_value: F,
+    tables: &impl SlotSelectors,
+    anchor: &Ciphertext,
     cuckoo: &CuckooParams,
     distinct: &[(Digest, u64)],
-    bits: Option<DigitBits>,
     compare_bits: usize,
-) -> Vec<RadixCiphertext>
-where
-    F: Fn(usize) -> RadixCiphertext + Sync,
-{
-    let lists = work_lists(cuckoo, distinct);
-    lists
+) -> Vec<RadixCiphertext> {
+    work_lists(cuckoo, distinct)
         .into_par_iter()
         .enumerate()
         .map(|(slot, list)| {
-            let value = slot_value(slot);
             if list.is_empty() {
-                return matching::zero_count(sks, &value.blocks()[0]);
+                return matching::zero_count(sks, anchor);
             }
-            let width = bits.unwrap_or_else(|| DigitBits::cheapest(list.len(), compare_bits));
-            let selectors = Selectors::new(sks, &value, width);
+            let selectors = tables.selectors(slot, list.len());
             matching::count_clear(sks, &selectors, &list, compare_bits)
         })
         .collect()
@@ -64,4 +87,42 @@ pub fn planned_pbs(cuckoo: &CuckooParams, distinct: &[(Digest, u64)], bits: Opti
             (w.build_cost() + l.len() * w.compare_cost(compare_bits)) as u64
         })
         .sum()
+}
+
+/// Encrypted "value is in the set" for every distinct digest: the sum of its ≤ 3 candidate
+/// comparisons (at most one can be true), refreshed into a boolean. Keeps one boolean per
+/// distinct value (for materialised per-row results; counts use [`count_per_slot`]).
+pub fn match_per_value(
+    sks: &ServerKey,
+    tables: &impl SlotSelectors,
+    cuckoo: &CuckooParams,
+    digests: &[Digest],
+    compare_bits: usize,
+) -> Vec<Ciphertext> {
+    let index: std::collections::HashMap<Digest, usize> = digests.iter().enumerate().map(|(i, d)| (*d, i)).collect();
+    let lists = work_lists(cuckoo, &digests.iter().map(|d| (*d, 1)).collect::<Vec<_>>());
+    let per_slot: Vec<(Vec<Digest>, Vec<Ciphertext>)> = lists
+        .into_par_iter()
+        .enumerate()
+        .filter(|(_, list)| !list.is_empty())
+        .map(|(slot, list)| {
+            let selectors = tables.selectors(slot, list.len());
+            let values: Vec<Digest> = list.into_iter().map(|(d, _)| d).collect();
+            let matches = matching::match_clear(sks, &selectors, &values, compare_bits);
+            (values, matches)
+        })
+        .collect();
+    let mut sums: Vec<Option<Ciphertext>> = vec![None; digests.len()];
+    for (values, matches) in per_slot {
+        for (d, m) in values.iter().zip(matches) {
+            match &mut sums[index[d]] {
+                Some(sum) => sks.unchecked_add_assign(sum, &m),
+                slot @ None => *slot = Some(m),
+            }
+        }
+    }
+    let refresh = super::counter::refresh_lut(sks);
+    sums.into_par_iter()
+        .map(|s| sks.apply_lookup_table(&s.expect("every digest has a candidate slot"), &refresh))
+        .collect()
 }

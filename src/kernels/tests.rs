@@ -175,7 +175,7 @@ fn keys_round_trip_and_corruption_is_refused() {
 #[test]
 fn set_counts_per_slot_and_total_equal_plaintext() {
     use super::counter::sum_counts;
-    use super::set_matching::count_per_slot;
+    use super::set_matching::{count_per_slot, BuildSelectors};
     let k = keys();
     // Duplicated IOC, an IOC that never occurs, and a near miss sharing all digits but one.
     let iocs = [digest(20), digest(21), digest(20), digest(22)];
@@ -189,7 +189,9 @@ fn set_counts_per_slot_and_total_equal_plaintext() {
     let distinct = dedup::distinct_with_counts(column.clone());
     let radix = |s: usize| ciphertexts::value_radix(&set.slots[s]).unwrap().1;
     let sks = k.server.shortint();
-    let counts = count_per_slot(sks, radix, &set.cuckoo, &distinct, None, 256);
+    let tables = BuildSelectors { sks, slot_value: radix, bits: None, compare_bits: 256 };
+    let anchor = radix(0).blocks()[0].clone();
+    let counts = count_per_slot(sks, &tables, &anchor, &set.cuckoo, &distinct, 256);
     let bytes = ciphertexts::seal_counts(k.client.id(), set.id, &counts).unwrap();
     let Decrypted::Counts { set: set_id, per_slot } = k.client.decrypt(&bytes).unwrap() else { panic!() };
     assert_eq!(set_id, set.id);
