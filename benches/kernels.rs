@@ -5,12 +5,14 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use iocz::ciphertexts;
-use tfhe::integer::IntegerCiphertext;
 use iocz::digest::Digest;
-use iocz::kernels::{and_tree, dedup, encrypted, matching, selectors::DigitBits, selectors::Selectors};
+use iocz::kernels::{
+    and_tree, dedup, encrypted, matching, selectors::DigitBits, selectors::Selectors,
+};
 use iocz::keys::{ClientKey, ServerKey};
 use std::hint::black_box;
 use std::time::Duration;
+use tfhe::integer::IntegerCiphertext;
 
 fn digest(seed: u32) -> Digest {
     use sha2::{Digest as _, Sha256};
@@ -37,31 +39,44 @@ fn kernels(c: &mut Criterion) {
         sks.apply_lookup_table(&ioc_radix.blocks()[0], &lut)
     });
     for bits in [DigitBits::Two, DigitBits::Four] {
-        bench(c, &format!("selectors/build/{}bit", bits.bits()), || Selectors::new(sks, &ioc_radix, bits));
+        bench(c, &format!("selectors/build/{}bit", bits.bits()), || {
+            Selectors::new(sks, &ioc_radix, bits)
+        });
     }
     let luts = and_tree::AndLuts::new(sks);
     for bits in [DigitBits::Two, DigitBits::Four] {
         let sel = Selectors::new(sks, &ioc_radix, bits);
         for compare_bits in [256, 64] {
             let value = digest(1);
-            bench(c, &format!("eq_clear/{}bit-digits/{compare_bits}", bits.bits()), || {
-                and_tree::and_all(sks, &luts, &sel.select(&value, compare_bits))
-            });
+            bench(
+                c,
+                &format!("eq_clear/{}bit-digits/{compare_bits}", bits.bits()),
+                || and_tree::and_all(sks, &luts, &sel.select(&value, compare_bits)),
+            );
         }
     }
     let sel4 = Selectors::new(sks, &ioc_radix, DigitBits::Four);
     // 64 distinct values (one is the IOC) with multiplicities 1..=64: the fused count.
-    let column: Vec<Option<Digest>> =
-        (0..64u32).flat_map(|i| std::iter::repeat_n(Some(digest(i)), i as usize + 1)).collect();
+    let column: Vec<Option<Digest>> = (0..64u32)
+        .flat_map(|i| std::iter::repeat_n(Some(digest(i)), i as usize + 1))
+        .collect();
     let distinct = dedup::distinct_with_counts(column);
-    bench(c, "count_clear/64-distinct/4bit", || matching::count_clear(sks, &sel4, &distinct, 256));
+    bench(c, "count_clear/64-distinct/4bit", || {
+        matching::count_clear(sks, &sel4, &distinct, 256)
+    });
 
     let pk = client.public_key();
     let cell = pk.encrypt_cell(&digest(2)).unwrap();
-    bench(c, "cell/expand", || ciphertexts::cell_radix(&cell, &server).unwrap());
+    bench(c, "cell/expand", || {
+        ciphertexts::cell_radix(&cell, &server).unwrap()
+    });
     let cell_radix = ciphertexts::cell_radix(&cell, &server).unwrap();
     bench(c, "eq_encrypted/tfhe-eq", || {
-        encrypted::match_encrypted(server.integer(), &ioc_radix, std::slice::from_ref(&cell_radix))
+        encrypted::match_encrypted(
+            server.integer(),
+            &ioc_radix,
+            std::slice::from_ref(&cell_radix),
+        )
     });
 }
 

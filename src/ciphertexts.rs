@@ -12,11 +12,11 @@ use tfhe::{
 };
 
 use crate::envelope::{self, KeyId, Kind};
-use tfhe::integer::IntegerCiphertext;
 use crate::error::{Error, Result};
 use crate::keys::ServerKey;
-use crate::set::SetId;
 use crate::params;
+use crate::set::SetId;
+use tfhe::integer::IntegerCiphertext;
 
 /// Number of blocks of an encrypted count.
 pub const COUNT_BLOCKS: usize = params::COUNT_BITS / params::BLOCK_BITS;
@@ -44,8 +44,12 @@ pub fn cell_radix(bytes: &[u8], key: &ServerKey) -> Result<RadixCiphertext> {
         params::PKE,
         ListSizeConstraint::exact_size(1),
     );
-    let (id, list): (KeyId, CompactCiphertextList) =
-        envelope::unseal(bytes, Kind::Cell, params::MAX_CIPHERTEXT_BYTES, &conformance)?;
+    let (id, list): (KeyId, CompactCiphertextList) = envelope::unseal(
+        bytes,
+        Kind::Cell,
+        params::MAX_CIPHERTEXT_BYTES,
+        &conformance,
+    )?;
     check_key(id, key.id(), Kind::Cell)?;
     let expander = list
         .expand_with_key(key.high_level())
@@ -78,7 +82,12 @@ pub fn seal_match(id: KeyId, ct: &Ciphertext) -> Result<Vec<u8>> {
 pub fn open_match(bytes: &[u8]) -> Result<(KeyId, Ciphertext)> {
     let mut conformance = params::COMPUTE.to_shortint_conformance_param();
     conformance.degree = tfhe::shortint::ciphertext::Degree::new(1);
-    envelope::unseal(bytes, Kind::Match, params::MAX_CIPHERTEXT_BYTES, &conformance)
+    envelope::unseal(
+        bytes,
+        Kind::Match,
+        params::MAX_CIPHERTEXT_BYTES,
+        &conformance,
+    )
 }
 
 /// Write an encrypted count (a `COUNT_BLOCKS`-block radix ciphertext) as tfhe's `FheUint32`.
@@ -86,7 +95,12 @@ pub fn seal_count(id: KeyId, ct: &RadixCiphertext) -> Result<Vec<u8>> {
     debug_assert_eq!(ct.blocks().len(), COUNT_BLOCKS);
     let mut tag = Tag::default();
     tag.set_data(&id.0);
-    let value = FheUint32::from_raw_parts(ct.clone(), FheUint32Id, tag, ReRandomizationMetadata::new(&[]));
+    let value = FheUint32::from_raw_parts(
+        ct.clone(),
+        FheUint32Id,
+        tag,
+        ReRandomizationMetadata::new(&[]),
+    );
     envelope::seal(Kind::Count, id, &value, params::MAX_CIPHERTEXT_BYTES * 4)
 }
 
@@ -116,7 +130,11 @@ pub fn seal_counts(id: KeyId, set: SetId, counts: &[RadixCiphertext]) -> Result<
 /// Read per-slot counts: the key, the set they belong to, and one count per slot.
 pub fn open_counts(bytes: &[u8]) -> Result<(KeyId, SetId, Vec<FheUint32>)> {
     let (id, rest) = envelope::open(bytes, Kind::Counts)?;
-    let bad = || Error::Format(format!("encrypted per-IOC counts (key {id}) are corrupted or truncated"));
+    let bad = || {
+        Error::Format(format!(
+            "encrypted per-IOC counts (key {id}) are corrupted or truncated"
+        ))
+    };
     let set: SetId = rest.get(..8).ok_or_else(bad)?.try_into().unwrap();
     let n = u32::from_le_bytes(rest.get(8..12).ok_or_else(bad)?.try_into().unwrap()) as usize;
     if n > params::MAX_SET_SLOTS {
@@ -125,7 +143,8 @@ pub fn open_counts(bytes: &[u8]) -> Result<(KeyId, SetId, Vec<FheUint32>)> {
     let mut at = 12;
     let mut counts = Vec::with_capacity(n);
     for _ in 0..n {
-        let len = u32::from_le_bytes(rest.get(at..at + 4).ok_or_else(bad)?.try_into().unwrap()) as usize;
+        let len =
+            u32::from_le_bytes(rest.get(at..at + 4).ok_or_else(bad)?.try_into().unwrap()) as usize;
         let item = rest.get(at + 4..at + 4 + len).ok_or_else(bad)?;
         let (found, count) = open_count(item)?;
         check_key(found, id, Kind::Count)?;

@@ -27,8 +27,13 @@ impl CuckooParams {
     pub fn candidates(&self, digest: &Digest) -> Vec<usize> {
         let mut out: Vec<usize> = Vec::with_capacity(self.hashes as usize);
         for j in 0..self.hashes {
-            let h = Sha256::new().chain_update(self.seed).chain_update([j]).chain_update(digest.0).finalize();
-            let slot = (u64::from_le_bytes(h[..8].try_into().unwrap()) % u64::from(self.slots)) as usize;
+            let h = Sha256::new()
+                .chain_update(self.seed)
+                .chain_update([j])
+                .chain_update(digest.0)
+                .finalize();
+            let slot =
+                (u64::from_le_bytes(h[..8].try_into().unwrap()) % u64::from(self.slots)) as usize;
             if !out.contains(&slot) {
                 out.push(slot);
             }
@@ -63,14 +68,24 @@ const MAX_KICKS: usize = 500;
 /// Place distinct `items` with `hashes` hash functions (2 or 3). On an insertion cycle the table is
 /// rebuilt with a fresh seed (up to 16 times), then grown by 10% (up to 8 times); only then does
 /// it fail with an error (practically unreachable at the default sizes).
-pub fn place(items: &[Digest], hashes: u8, mut random_seed: impl FnMut() -> [u8; 16]) -> Result<CuckooLayout> {
+pub fn place(
+    items: &[Digest],
+    hashes: u8,
+    mut random_seed: impl FnMut() -> [u8; 16],
+) -> Result<CuckooLayout> {
     if !(2..=3).contains(&hashes) {
-        return Err(Error::InvalidInput(format!("hashes must be 2 or 3, not {hashes}")));
+        return Err(Error::InvalidInput(format!(
+            "hashes must be 2 or 3, not {hashes}"
+        )));
     }
     let mut slots = CuckooParams::slots_for(items.len(), hashes);
     for _ in 0..=GROWTHS {
         for _ in 0..RESEEDS {
-            let params = CuckooParams { seed: random_seed(), hashes, slots };
+            let params = CuckooParams {
+                seed: random_seed(),
+                hashes,
+                slots,
+            };
             if let Some(occupant) = try_place(items, &params) {
                 return Ok(CuckooLayout { params, occupant });
             }
@@ -118,7 +133,14 @@ mod tests {
 
     #[test]
     fn every_item_sits_in_one_of_its_candidates() {
-        for (k, hashes) in [(1usize, 2u8), (10, 2), (100, 2), (1000, 2), (100, 3), (1000, 3)] {
+        for (k, hashes) in [
+            (1usize, 2u8),
+            (10, 2),
+            (100, 2),
+            (1000, 2),
+            (100, 3),
+            (1000, 3),
+        ] {
             let items: Vec<Digest> = (0..k as u32).map(digest).collect();
             let mut n = 0u8;
             let layout = place(&items, hashes, || {
@@ -140,7 +162,11 @@ mod tests {
 
     #[test]
     fn candidates_are_deterministic_and_distinct() {
-        let p = CuckooParams { seed: [7; 16], hashes: 3, slots: 2 };
+        let p = CuckooParams {
+            seed: [7; 16],
+            hashes: 3,
+            slots: 2,
+        };
         let c = p.candidates(&digest(1));
         assert!(c.len() <= 2 && c.iter().all(|s| *s < 2));
         assert_eq!(c, p.candidates(&digest(1)));

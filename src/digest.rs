@@ -23,7 +23,9 @@ impl Digest {
         }
         let mut out = [0u8; 32];
         hex::decode_to_slice(t, &mut out).map_err(|_| {
-            Error::InvalidInput("expected 64 hex digits (a SHA-256), found a non-hex character".into())
+            Error::InvalidInput(
+                "expected 64 hex digits (a SHA-256), found a non-hex character".into(),
+            )
         })?;
         Ok(Digest(out))
     }
@@ -31,7 +33,10 @@ impl Digest {
     /// Take exactly 32 raw bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Digest> {
         let arr: [u8; 32] = bytes.try_into().map_err(|_| {
-            Error::InvalidInput(format!("expected a 32-byte digest, got {} bytes", bytes.len()))
+            Error::InvalidInput(format!(
+                "expected a 32-byte digest, got {} bytes",
+                bytes.len()
+            ))
         })?;
         Ok(Digest(arr))
     }
@@ -97,11 +102,15 @@ mod tests {
         let d = Digest::from_hex(SEED).unwrap();
         let v = d.to_u256();
         for i in 0..128 {
-            let expect = ((v >> (2 * i as u32)) & U256::from(3u64)) == U256::from(d.digit(2, i) as u64);
+            let expect =
+                ((v >> (2 * i as u32)) & U256::from(3u64)) == U256::from(d.digit(2, i) as u64);
             assert!(expect, "2-bit digit {i}");
         }
         for i in 0..64 {
-            assert_eq!(d.digit(4, i), d.digit(2, 2 * i) | (d.digit(2, 2 * i + 1) << 2));
+            assert_eq!(
+                d.digit(4, i),
+                d.digit(2, 2 * i) | (d.digit(2, 2 * i + 1) << 2)
+            );
         }
     }
 }

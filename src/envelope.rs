@@ -147,7 +147,13 @@ pub fn peek(bytes: &[u8]) -> Result<(Header, &[u8])> {
     };
     let kind = Kind::from_token(kind)
         .ok_or_else(|| Error::Format(format!("unknown iocz object kind {kind:?}")))?;
-    Ok((Header { kind, key: KeyId::parse(key)? }, &bytes[end + 1..]))
+    Ok((
+        Header {
+            kind,
+            key: KeyId::parse(key)?,
+        },
+        &bytes[end + 1..],
+    ))
 }
 
 /// Check that `bytes` holds an object of kind `expected` and return its key id and payload.
@@ -206,9 +212,18 @@ mod tests {
         let key = KeyId([1, 2, 3, 4, 5, 6, 7, 8]);
         let bytes = format!("iocz1 count {key}\nPAYLOAD").into_bytes();
         let (h, payload) = peek(&bytes).unwrap();
-        assert_eq!(h, Header { kind: Kind::Count, key });
+        assert_eq!(
+            h,
+            Header {
+                kind: Kind::Count,
+                key
+            }
+        );
         assert_eq!(payload, b"PAYLOAD");
-        assert!(open(&bytes, Kind::Value).unwrap_err().to_string().contains("expected an encrypted value"));
+        assert!(open(&bytes, Kind::Value)
+            .unwrap_err()
+            .to_string()
+            .contains("expected an encrypted value"));
         assert!(peek(b"garbage").is_err());
         assert!(peek(b"iocz2 count 0102030405060708\n").is_err());
         assert!(peek(b"iocz1 bogus 0102030405060708\n").is_err());

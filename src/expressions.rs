@@ -62,7 +62,8 @@ fn at_row(series: &Series, row: usize, e: Error) -> Error {
 
 /// A column as digests: String of SHA-256 hex, or Binary of 32-byte digests. Nulls stay None.
 fn digests(series: &Series) -> Result<Vec<Option<Digest>>, Error> {
-    let parse = |row: usize, r: Result<Digest, Error>| r.map(Some).map_err(|e| at_row(series, row, e));
+    let parse =
+        |row: usize, r: Result<Digest, Error>| r.map(Some).map_err(|e| at_row(series, row, e));
     match series.dtype() {
         DataType::String => {
             let ca = series.str().expect("dtype checked");
@@ -89,25 +90,83 @@ fn digests(series: &Series) -> Result<Vec<Option<Digest>>, Error> {
 /// True when `series` is a column of encrypted cells (made by `.fhe.encrypt`).
 fn is_encrypted(series: &Series) -> bool {
     series.binary().is_ok_and(|ca| {
-        ca.iter().flatten().next().is_some_and(|v| envelope::peek(v).is_ok_and(|(h, _)| h.kind == Kind::Cell))
+        ca.iter()
+            .flatten()
+            .next()
+            .is_some_and(|v| envelope::peek(v).is_ok_and(|(h, _)| h.kind == Kind::Cell))
     })
 }
 
 /// The encrypted cells of `series`, expanded, with their row numbers (nulls skipped).
-fn cells(series: &Series, key: &ServerKey) -> Result<Vec<(usize, tfhe::integer::RadixCiphertext)>, Error> {
-    let ca = series.binary().map_err(|e| Error::InvalidInput(e.to_string()))?;
-    let rows: Vec<(usize, &[u8])> = ca.iter().enumerate().filter_map(|(i, v)| v.map(|v| (i, v))).collect();
+fn cells(
+    series: &Series,
+    key: &ServerKey,
+) -> Result<Vec<(usize, tfhe::integer::RadixCiphertext)>, Error> {
+    let ca = series
+        .binary()
+        .map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let rows: Vec<(usize, &[u8])> = ca
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|v| (i, v)))
+        .collect();
     rows.into_par_iter()
         .map(|(row, bytes)| {
-            ciphertexts::cell_radix(bytes, key).map(|c| (row, c)).map_err(|e| at_row(series, row, e))
+            ciphertexts::cell_radix(bytes, key)
+                .map(|c| (row, c))
+                .map_err(|e| at_row(series, row, e))
         })
         .collect()
 }
 
+/// The encrypted value `value` (with its key and server key) and the expanded cells of the
+/// encrypted column `s` with their row numbers.
+#[allow(clippy::type_complexity)]
+fn encrypted_inputs(
+    s: &Series,
+    value: &[u8],
+) -> Result<
+    (
+        KeyId,
+        tfhe::integer::RadixCiphertext,
+        Arc<ServerKey>,
+        Vec<usize>,
+        Vec<tfhe::integer::RadixCiphertext>,
+    ),
+    Error,
+> {
+    let (id, radix) = ciphertexts::value_radix(value)?;
+    let sk = registry::server_key(id)?;
+    let (rows, cells) = cells(s, &sk)?.into_iter().unzip();
+    Ok((id, radix, sk, rows, cells))
+}
+
+/// Per-row results from per-distinct-value matches: each row gets its value's sealed boolean.
+fn per_row(
+    column: Vec<Option<Digest>>,
+    distinct: Vec<Digest>,
+    matches: Vec<tfhe::shortint::Ciphertext>,
+    key: KeyId,
+) -> Result<Vec<Option<Vec<u8>>>, Error> {
+    let sealed: std::collections::HashMap<Digest, Vec<u8>> = distinct
+        .into_iter()
+        .zip(matches)
+        .map(|(d, m)| ciphertexts::seal_match(key, &m).map(|b| (d, b)))
+        .collect::<Result<_, Error>>()?;
+    Ok(column
+        .into_iter()
+        .map(|d| d.map(|d| sealed[&d].clone()))
+        .collect())
+}
+
 /// The encrypted value passed as the second input (a Binary literal).
 fn value_arg(inputs: &[Series]) -> Result<Vec<u8>, Error> {
-    let arg = inputs.get(1).ok_or_else(|| Error::InvalidInput("missing encrypted value".into()))?;
-    let ca = arg.binary().map_err(|_| Error::InvalidInput("the encrypted value must be Binary".into()))?;
+    let arg = inputs
+        .get(1)
+        .ok_or_else(|| Error::InvalidInput("missing encrypted value".into()))?;
+    let ca = arg
+        .binary()
+        .map_err(|_| Error::InvalidInput("the encrypted value must be Binary".into()))?;
     ca.iter()
         .flatten()
         .next()
@@ -117,13 +176,18 @@ fn value_arg(inputs: &[Series]) -> Result<Vec<u8>, Error> {
 
 fn digit_bits(kwargs: &MatchKwargs) -> Result<Option<DigitBits>, Error> {
     if ![64, 128, 256].contains(&kwargs.bits) {
-        return Err(Error::InvalidInput(format!("bits must be 64, 128 or 256, not {}", kwargs.bits)));
+        return Err(Error::InvalidInput(format!(
+            "bits must be 64, 128 or 256, not {}",
+            kwargs.bits
+        )));
     }
     match kwargs.digit_bits {
         0 => Ok(None),
         2 => Ok(Some(DigitBits::Two)),
         4 => Ok(Some(DigitBits::Four)),
-        n => Err(Error::InvalidInput(format!("digit_bits must be 2 or 4, not {n}"))),
+        n => Err(Error::InvalidInput(format!(
+            "digit_bits must be 2 or 4, not {n}"
+        ))),
     }
 }
 
@@ -153,32 +217,23 @@ fn fhe_eq(inputs: &[Series], kwargs: MatchKwargs) -> PolarsResult<Series> {
         let value = value_arg(inputs)?;
         let bits = digit_bits(&kwargs)?;
         if is_encrypted(s) {
-            let (id, radix) = ciphertexts::value_radix(&value)?;
-            let sk = registry::server_key(id)?;
-            let cells = cells(s, &sk)?;
-            let radixes: Vec<_> = cells.iter().map(|(_, c)| c.clone()).collect();
-            let matches = encrypted::match_encrypted(sk.integer(), &radix, &radixes);
+            let (id, radix, sk, rows, cells) = encrypted_inputs(s, &value)?;
+            let matches = encrypted::match_encrypted(sk.integer(), &radix, &cells);
             let mut out = vec![None; s.len()];
-            for ((row, _), m) in cells.iter().zip(matches) {
-                out[*row] = Some(ciphertexts::seal_match(id, &m)?);
+            for (row, m) in rows.into_iter().zip(matches) {
+                out[row] = Some(ciphertexts::seal_match(id, &m)?);
             }
             return Ok(out);
         }
         let column = digests(s)?;
-        let distinct: Vec<Digest> =
-            dedup::distinct_with_counts(column.iter().copied()).into_iter().map(|(d, _)| d).collect();
+        let distinct: Vec<Digest> = dedup::distinct(&column);
         if distinct.is_empty() {
             return Ok(vec![None; s.len()]);
         }
         let (id, selectors) = registry::selectors(&value, bits, distinct.len(), kwargs.bits)?;
         let sk = registry::server_key(id)?;
         let matches = matching::match_clear(sk.shortint(), &selectors, &distinct, kwargs.bits);
-        let sealed: std::collections::HashMap<Digest, Vec<u8>> = distinct
-            .into_iter()
-            .zip(matches)
-            .map(|(d, m)| ciphertexts::seal_match(id, &m).map(|b| (d, b)))
-            .collect::<Result<_, Error>>()?;
-        Ok(column.into_iter().map(|d| d.map(|d| sealed[&d].clone())).collect())
+        per_row(column, distinct, matches, id)
     })?;
     Ok(binary_column(s.name().clone(), out))
 }
@@ -191,10 +246,8 @@ fn fhe_count_eq(inputs: &[Series], kwargs: MatchKwargs) -> PolarsResult<Series> 
         let value = value_arg(inputs)?;
         let bits = digit_bits(&kwargs)?;
         if is_encrypted(s) {
-            let (id, radix) = ciphertexts::value_radix(&value)?;
-            let sk = registry::server_key(id)?;
-            let radixes: Vec<_> = cells(s, &sk)?.into_iter().map(|(_, c)| c).collect();
-            let matches = encrypted::match_encrypted(sk.integer(), &radix, &radixes);
+            let (id, radix, sk, _, cells) = encrypted_inputs(s, &value)?;
+            let matches = encrypted::match_encrypted(sk.integer(), &radix, &cells);
             let count = encrypted::count_booleans(sk.integer(), &matches, &radix.blocks()[0]);
             return ciphertexts::seal_count(id, &count);
         }
@@ -203,7 +256,10 @@ fn fhe_count_eq(inputs: &[Series], kwargs: MatchKwargs) -> PolarsResult<Series> 
             // Nothing to compare (empty or all-null): skip the selector bootstraps.
             let (id, radix) = ciphertexts::value_radix(&value)?;
             let sk = registry::server_key(id)?;
-            return ciphertexts::seal_count(id, &matching::zero_count(sk.shortint(), &radix.blocks()[0]));
+            return ciphertexts::seal_count(
+                id,
+                &matching::zero_count(sk.shortint(), &radix.blocks()[0]),
+            );
         }
         let (id, selectors) = registry::selectors(&value, bits, distinct.len(), kwargs.bits)?;
         let sk = registry::server_key(id)?;
@@ -225,8 +281,14 @@ fn fhe_count(inputs: &[Series]) -> PolarsResult<Series> {
                 s.name().as_str()
             ))
         })?;
-        let rows: Vec<(usize, &[u8])> = ca.iter().enumerate().filter_map(|(i, v)| v.map(|v| (i, v))).collect();
-        let Some(&(_, first)) = rows.first() else { return Ok(None) };
+        let rows: Vec<(usize, &[u8])> = ca
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| v.map(|v| (i, v)))
+            .collect();
+        let Some(&(_, first)) = rows.first() else {
+            return Ok(None);
+        };
         let (id, _) = envelope::open(first, Kind::Match).map_err(|e| at_row(s, rows[0].0, e))?;
         let sk: Arc<ServerKey> = registry::server_key(id)?;
         let booleans = rows
@@ -254,6 +316,13 @@ struct SetKwargs {
     digit_bits: usize,
     /// True: one count per IOC slot; false: one total.
     per_ioc: bool,
+    /// Benchmarks only: compute every n-th slot (see `set_matching::count_per_slot`).
+    #[serde(default = "one")]
+    slot_stride: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// `pl.col(x).fhe.is_in(set).fhe.count()` / `.count_per_ioc()`: plaintext column against a
@@ -264,14 +333,28 @@ fn fhe_is_in_count(inputs: &[Series], kwargs: SetKwargs) -> PolarsResult<Series>
     let out = guarded("is_in", || {
         let (set, sk, bits) = set_args(s, &kwargs)?;
         let distinct = dedup::distinct_with_counts(digests(s)?);
-        let tables = registry::CachedSlotSelectors { set: &set, bits, compare_bits: kwargs.bits };
+        let tables = registry::CachedSlotSelectors {
+            set: &set,
+            bits,
+            compare_bits: kwargs.bits,
+        };
         let anchor = set.slot_radix(0).blocks()[0].clone();
-        let counts =
-            set_matching::count_per_slot(sk.shortint(), &tables, &anchor, &set.cuckoo, &distinct, kwargs.bits);
+        let counts = set_matching::count_per_slot(
+            sk.shortint(),
+            &tables,
+            &anchor,
+            &set.cuckoo,
+            &distinct,
+            kwargs.bits,
+            kwargs.slot_stride,
+        );
         if kwargs.per_ioc {
             ciphertexts::seal_counts(set.key, set.id, &counts)
         } else {
-            ciphertexts::seal_count(set.key, &counter::sum_counts(sk.integer(), &counts, &anchor))
+            ciphertexts::seal_count(
+                set.key,
+                &counter::sum_counts(sk.integer(), &counts, &anchor),
+            )
         }
     })?;
     Ok(binary_column(s.name().clone(), vec![Some(out)]))
@@ -284,19 +367,23 @@ fn fhe_is_in(inputs: &[Series], kwargs: SetKwargs) -> PolarsResult<Series> {
     let out = guarded("is_in", || {
         let (set, sk, bits) = set_args(s, &kwargs)?;
         let column = digests(s)?;
-        let distinct: Vec<Digest> =
-            dedup::distinct_with_counts(column.iter().copied()).into_iter().map(|(d, _)| d).collect();
+        let distinct: Vec<Digest> = dedup::distinct(&column);
         if distinct.is_empty() {
             return Ok(vec![None; s.len()]);
         }
-        let tables = registry::CachedSlotSelectors { set: &set, bits, compare_bits: kwargs.bits };
-        let matches = set_matching::match_per_value(sk.shortint(), &tables, &set.cuckoo, &distinct, kwargs.bits);
-        let sealed: std::collections::HashMap<Digest, Vec<u8>> = distinct
-            .into_iter()
-            .zip(matches)
-            .map(|(d, m)| ciphertexts::seal_match(set.key, &m).map(|b| (d, b)))
-            .collect::<Result<_, Error>>()?;
-        Ok(column.into_iter().map(|d| d.map(|d| sealed[&d].clone())).collect())
+        let tables = registry::CachedSlotSelectors {
+            set: &set,
+            bits,
+            compare_bits: kwargs.bits,
+        };
+        let matches = set_matching::match_per_value(
+            sk.shortint(),
+            &tables,
+            &set.cuckoo,
+            &distinct,
+            kwargs.bits,
+        );
+        per_row(column, distinct, matches, set.key)
     })?;
     Ok(binary_column(s.name().clone(), out))
 }
@@ -306,8 +393,18 @@ fn fhe_is_in(inputs: &[Series], kwargs: SetKwargs) -> PolarsResult<Series> {
 fn set_args(
     s: &Series,
     kwargs: &SetKwargs,
-) -> Result<(Arc<crate::set::EncryptedSet>, Arc<ServerKey>, Option<DigitBits>), Error> {
-    let bits = digit_bits(&MatchKwargs { bits: kwargs.bits, digit_bits: kwargs.digit_bits })?;
+) -> Result<
+    (
+        Arc<crate::set::EncryptedSet>,
+        Arc<ServerKey>,
+        Option<DigitBits>,
+    ),
+    Error,
+> {
+    let bits = digit_bits(&MatchKwargs {
+        bits: kwargs.bits,
+        digit_bits: kwargs.digit_bits,
+    })?;
     let mut set_id = [0u8; 8];
     hex::decode_to_slice(&kwargs.set, &mut set_id)
         .map_err(|_| Error::InvalidInput(format!("invalid set id {:?}", kwargs.set)))?;

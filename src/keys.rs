@@ -49,7 +49,12 @@ impl ClientKey {
 
     /// Serialize (secret material: the caller must protect the bytes).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        envelope::seal(Kind::ClientKey, self.id, &self.hl, params::MAX_CLIENT_KEY_BYTES)
+        envelope::seal(
+            Kind::ClientKey,
+            self.id,
+            &self.hl,
+            params::MAX_CLIENT_KEY_BYTES,
+        )
     }
 
     /// Deserialize and check that the key uses the pinned parameters and matches its header.
@@ -58,9 +63,13 @@ impl ClientKey {
         let hl: tfhe::ClientKey = DeserializationConfig::new(params::MAX_CLIENT_KEY_BYTES)
             .disable_conformance()
             .deserialize_from(payload)
-            .map_err(|e| Error::Format(format!("client key {id} is corrupted or too large: {e}")))?;
+            .map_err(|e| {
+                Error::Format(format!("client key {id} is corrupted or too large: {e}"))
+            })?;
         if hl.tag().data() != id.0 {
-            return Err(Error::Format(format!("client key {id}: header and key tag disagree")));
+            return Err(Error::Format(format!(
+                "client key {id}: header and key tag disagree"
+            )));
         }
         let key = Self::from_hl(id, hl);
         if key.int.parameters() != params::COMPUTE.into() {
@@ -114,7 +123,10 @@ impl ClientKey {
             }
             Kind::Counts => {
                 let (_, set, counts) = crate::ciphertexts::open_counts(bytes)?;
-                let per_slot = counts.iter().map(|c| u64::from(FheDecrypt::<u32>::decrypt(c, &self.hl))).collect();
+                let per_slot = counts
+                    .iter()
+                    .map(|c| u64::from(FheDecrypt::<u32>::decrypt(c, &self.hl)))
+                    .collect();
                 Decrypted::Counts { set, per_slot }
             }
             other => {
@@ -154,9 +166,17 @@ pub struct ServerKey {
 
 impl ServerKey {
     fn from_compressed(id: KeyId, compressed: CompressedServerKey) -> Result<ServerKey> {
-        let bytes =
-            envelope::seal(Kind::ServerKey, id, &compressed, params::MAX_SERVER_KEY_BYTES)?;
-        Ok(ServerKey { id, hl: compressed.decompress(), compressed: Arc::new(bytes) })
+        let bytes = envelope::seal(
+            Kind::ServerKey,
+            id,
+            &compressed,
+            params::MAX_SERVER_KEY_BYTES,
+        )?;
+        Ok(ServerKey {
+            id,
+            hl: compressed.decompress(),
+            compressed: Arc::new(bytes),
+        })
     }
 
     /// Deserialize a compressed server key, checking size and conformance to the pinned
@@ -169,9 +189,15 @@ impl ServerKey {
             &params::config().into(),
         )?;
         if compressed.tag().data() != id.0 {
-            return Err(Error::Format(format!("server key {id}: header and key tag disagree")));
+            return Err(Error::Format(format!(
+                "server key {id}: header and key tag disagree"
+            )));
         }
-        Ok(ServerKey { id, hl: compressed.decompress(), compressed: Arc::new(bytes.to_vec()) })
+        Ok(ServerKey {
+            id,
+            hl: compressed.decompress(),
+            compressed: Arc::new(bytes.to_vec()),
+        })
     }
 
     /// The serialized compressed form (what is written to disk and sent).
@@ -219,20 +245,30 @@ impl PublicKey {
 
     /// Serialize.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        envelope::seal(Kind::PublicKey, self.id, &self.pk, params::MAX_PUBLIC_KEY_BYTES)
+        envelope::seal(
+            Kind::PublicKey,
+            self.id,
+            &self.pk,
+            params::MAX_PUBLIC_KEY_BYTES,
+        )
     }
 
     /// Deserialize with size limit and conformance check.
     pub fn from_bytes(bytes: &[u8]) -> Result<PublicKey> {
-        let (id, pk) =
-            envelope::unseal(bytes, Kind::PublicKey, params::MAX_PUBLIC_KEY_BYTES, &params::PKE)?;
+        let (id, pk) = envelope::unseal(
+            bytes,
+            Kind::PublicKey,
+            params::MAX_PUBLIC_KEY_BYTES,
+            &params::PKE,
+        )?;
         Ok(PublicKey::new(id, pk))
     }
 
     /// Encrypt one digest as a compact list (one cell of an encrypted column).
     pub fn encrypt_cell(&self, digest: &Digest) -> Result<Vec<u8>> {
-        let list: CompactCiphertextList =
-            CompactCiphertextList::builder(&self.pk).push(digest.to_u256()).build_packed();
+        let list: CompactCiphertextList = CompactCiphertextList::builder(&self.pk)
+            .push(digest.to_u256())
+            .build_packed();
         envelope::seal(Kind::Cell, self.id, &list, params::MAX_CIPHERTEXT_BYTES)
     }
 }

@@ -23,5 +23,4 @@ mod expressions;
 #[cfg(feature = "python")]
 pub mod python;
 
-
 pub use error::{Error, Result};

@@ -18,14 +18,34 @@ use crate::envelope::{self, Kind};
 use crate::error::Error;
 use crate::keys::{ClientKey, Decrypted, PublicKey, ServerKey};
 use crate::set::{EncryptedSet, Manifest};
-use tfhe::integer::IntegerCiphertext;
 use crate::{params, registry};
+use tfhe::integer::IntegerCiphertext;
 
 create_exception!(iocz, IoczError, PyValueError, "Base class of iocz errors.");
-create_exception!(iocz, FormatError, IoczError, "Bytes or a file are not a valid iocz object.");
-create_exception!(iocz, WrongKeyError, IoczError, "Objects from different keys were combined.");
-create_exception!(iocz, KeyNotLoadedError, IoczError, "A needed key is not loaded in this process.");
-create_exception!(iocz, InvalidInputError, IoczError, "A value is not a valid digest or argument.");
+create_exception!(
+    iocz,
+    FormatError,
+    IoczError,
+    "Bytes or a file are not a valid iocz object."
+);
+create_exception!(
+    iocz,
+    WrongKeyError,
+    IoczError,
+    "Objects from different keys were combined."
+);
+create_exception!(
+    iocz,
+    KeyNotLoadedError,
+    IoczError,
+    "A needed key is not loaded in this process."
+);
+create_exception!(
+    iocz,
+    InvalidInputError,
+    IoczError,
+    "A value is not a valid digest or argument."
+);
 
 fn py_err(e: Error) -> PyErr {
     match e {
@@ -45,7 +65,10 @@ fn run<T: Send>(py: Python<'_>, f: impl FnOnce() -> Result<T, Error> + Send) -> 
 }
 
 fn read_file(path: &PathBuf, limit: u64) -> Result<Vec<u8>, Error> {
-    let io = |source| Error::Io { context: format!("cannot read {}", path.display()), source };
+    let io = |source| Error::Io {
+        context: format!("cannot read {}", path.display()),
+        source,
+    };
     let len = std::fs::metadata(path).map_err(io)?.len();
     if len > limit + 64 {
         return Err(Error::Format(format!(
@@ -58,7 +81,10 @@ fn read_file(path: &PathBuf, limit: u64) -> Result<Vec<u8>, Error> {
 
 /// Write `bytes` to `path`; `secret` files are created owner-only (0600) from the start.
 fn write_file(path: &PathBuf, bytes: &[u8], secret: bool, overwrite: bool) -> Result<(), Error> {
-    let io = |source| Error::Io { context: format!("cannot write {}", path.display()), source };
+    let io = |source| Error::Io {
+        context: format!("cannot write {}", path.display()),
+        source,
+    };
     let mut options = OpenOptions::new();
     options.write(true);
     if overwrite {
@@ -98,7 +124,11 @@ impl PyClientKey {
     /// Generate a new key pair.
     #[staticmethod]
     fn generate(py: Python<'_>) -> PyResult<Self> {
-        run(py, || Ok(PyClientKey { inner: Arc::new(ClientKey::generate()) }))
+        run(py, || {
+            Ok(PyClientKey {
+                inner: Arc::new(ClientKey::generate()),
+            })
+        })
     }
 
     /// Load a client key saved with `save`.
@@ -106,14 +136,18 @@ impl PyClientKey {
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
         run(py, || {
             let bytes = read_file(&path, params::MAX_CLIENT_KEY_BYTES)?;
-            Ok(PyClientKey { inner: Arc::new(ClientKey::from_bytes(&bytes)?) })
+            Ok(PyClientKey {
+                inner: Arc::new(ClientKey::from_bytes(&bytes)?),
+            })
         })
     }
 
     /// Save to `path`, readable by the owner only (0600). Refuses to overwrite unless asked.
     #[pyo3(signature = (path, overwrite = false))]
     fn save(&self, py: Python<'_>, path: PathBuf, overwrite: bool) -> PyResult<()> {
-        run(py, || write_file(&path, &self.inner.to_bytes()?, true, overwrite))
+        run(py, || {
+            write_file(&path, &self.inner.to_bytes()?, true, overwrite)
+        })
     }
 
     /// The key fingerprint shared by every object made with this key pair.
@@ -135,17 +169,26 @@ impl PyClientKey {
     /// Encrypt one SHA-256 (64 hex digits) or 32-byte digest.
     fn encrypt(&self, py: Python<'_>, value: DigestArg) -> PyResult<EncryptedValue> {
         let digest = value.0.map_err(py_err)?;
-        run(py, || EncryptedValue::from_bytes_checked(self.inner.encrypt_value(&digest)?))
+        run(py, || {
+            EncryptedValue::from_bytes_checked(self.inner.encrypt_value(&digest)?)
+        })
     }
 
     /// Cuckoo-hash and encrypt a set of SHA-256 IOCs (duplicates are merged) with `hashes` hash
     /// functions (2 or 3). The result is loaded in this process, with its manifest.
     #[pyo3(signature = (iocs, *, hashes = 2))]
-    fn encrypt_set(&self, py: Python<'_>, iocs: Vec<DigestArg>, hashes: u8) -> PyResult<PyEncryptedSet> {
+    fn encrypt_set(
+        &self,
+        py: Python<'_>,
+        iocs: Vec<DigestArg>,
+        hashes: u8,
+    ) -> PyResult<PyEncryptedSet> {
         let digests = iocs
             .into_iter()
             .enumerate()
-            .map(|(i, d)| d.0.map_err(|e| Error::InvalidInput(format!("IOC {i}: {e}"))))
+            .map(|(i, d)| {
+                d.0.map_err(|e| Error::InvalidInput(format!("IOC {i}: {e}")))
+            })
             .collect::<Result<Vec<_>, Error>>()
             .map_err(py_err)?;
         run(py, || {
@@ -171,7 +214,9 @@ impl PyClientKey {
                     ))
                 })?;
                 if manifest.slots.len() != per_slot.len() {
-                    return Err(FormatError::new_err("per-IOC counts do not match the set's manifest"));
+                    return Err(FormatError::new_err(
+                        "per-IOC counts do not match the set's manifest",
+                    ));
                 }
                 let out = pyo3::types::PyDict::new(py);
                 for (slot, count) in manifest.slots.iter().zip(per_slot) {
@@ -179,7 +224,9 @@ impl PyClientKey {
                         Some(ioc) => out.set_item(ioc.to_hex(), count)?,
                         // A dummy holds a random digest: a non-zero count means tampering.
                         None if count != 0 => {
-                            return Err(FormatError::new_err("a dummy slot has a non-zero count: the result was tampered with"))
+                            return Err(FormatError::new_err(
+                                "a dummy slot has a non-zero count: the result was tampered with",
+                            ))
                         }
                         None => {}
                     }
@@ -213,7 +260,12 @@ impl PyServerKey {
     /// Load (and validate) a server key file and make it available to `.fhe` expressions.
     #[staticmethod]
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        run(py, || Ok(Self::register(ServerKey::from_bytes(&read_file(&path, params::MAX_SERVER_KEY_BYTES)?)?)))
+        run(py, || {
+            Ok(Self::register(ServerKey::from_bytes(&read_file(
+                &path,
+                params::MAX_SERVER_KEY_BYTES,
+            )?)?))
+        })
     }
 
     /// Same as `load`, from bytes.
@@ -225,7 +277,9 @@ impl PyServerKey {
     /// Save the compressed key.
     #[pyo3(signature = (path, overwrite = false))]
     fn save(&self, py: Python<'_>, path: PathBuf, overwrite: bool) -> PyResult<()> {
-        run(py, || write_file(&path, self.inner.to_bytes(), false, overwrite))
+        run(py, || {
+            write_file(&path, self.inner.to_bytes(), false, overwrite)
+        })
     }
 
     /// The compressed, serialized key.
@@ -246,7 +300,11 @@ impl PyServerKey {
     }
 
     fn __repr__(&self) -> String {
-        format!("ServerKey(fingerprint={}, {})", self.inner.id(), human_size(self.size()))
+        format!(
+            "ServerKey(fingerprint={}, {})",
+            self.inner.id(),
+            human_size(self.size())
+        )
     }
 }
 
@@ -271,7 +329,12 @@ impl PyPublicKey {
     /// Load (and validate) a public key file and make it available to `.fhe.encrypt`.
     #[staticmethod]
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        run(py, || Ok(Self::register(PublicKey::from_bytes(&read_file(&path, params::MAX_PUBLIC_KEY_BYTES)?)?)))
+        run(py, || {
+            Ok(Self::register(PublicKey::from_bytes(&read_file(
+                &path,
+                params::MAX_PUBLIC_KEY_BYTES,
+            )?)?))
+        })
     }
 
     /// Same as `load`, from bytes.
@@ -304,7 +367,11 @@ impl PyPublicKey {
     }
 
     fn __repr__(&self) -> String {
-        format!("PublicKey(fingerprint={}, {})", self.inner.id(), human_size(self.bytes.len()))
+        format!(
+            "PublicKey(fingerprint={}, {})",
+            self.inner.id(),
+            human_size(self.bytes.len())
+        )
     }
 }
 
@@ -318,8 +385,14 @@ struct EncryptedValue {
 impl EncryptedValue {
     fn from_bytes_checked(bytes: Vec<u8>) -> Result<Self, Error> {
         let (header, _) = envelope::peek(&bytes)?;
-        if matches!(header.kind, Kind::ClientKey | Kind::ServerKey | Kind::PublicKey) {
-            return Err(Error::Format(format!("expected a ciphertext, found {}", header.kind.describe())));
+        if matches!(
+            header.kind,
+            Kind::ClientKey | Kind::ServerKey | Kind::PublicKey
+        ) {
+            return Err(Error::Format(format!(
+                "expected a ciphertext, found {}",
+                header.kind.describe()
+            )));
         }
         Ok(EncryptedValue { bytes, header })
     }
@@ -336,7 +409,9 @@ impl EncryptedValue {
     /// Load from a file written by `save`.
     #[staticmethod]
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        run(py, || Self::from_bytes_checked(read_file(&path, params::MAX_CIPHERTEXT_BYTES * 4)?))
+        run(py, || {
+            Self::from_bytes_checked(read_file(&path, params::MAX_CIPHERTEXT_BYTES * 4)?)
+        })
     }
 
     /// Save to `path`.
@@ -410,24 +485,30 @@ impl PyEncryptedSet {
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
         run(py, || {
             let limit = (params::MAX_SET_SLOTS as u64) * params::MAX_CIPHERTEXT_BYTES;
-            Ok(Self::register(EncryptedSet::from_bytes(&read_file(&path, limit)?)?, None))
+            Ok(Self::register(
+                EncryptedSet::from_bytes(&read_file(&path, limit)?)?,
+                None,
+            ))
         })
     }
 
     /// Save the public part (no plaintext IOC, no secret key).
     #[pyo3(signature = (path, overwrite = false))]
     fn save(&self, py: Python<'_>, path: PathBuf, overwrite: bool) -> PyResult<()> {
-        run(py, || write_file(&path, &self.inner.to_bytes(), false, overwrite))
+        run(py, || {
+            write_file(&path, &self.inner.to_bytes(), false, overwrite)
+        })
     }
 
     /// Save the manifest (slot → IOC; secret, written 0600). Agency side only.
     #[pyo3(signature = (path, overwrite = false))]
     fn save_manifest(&self, py: Python<'_>, path: PathBuf, overwrite: bool) -> PyResult<()> {
-        let manifest = self
-            .manifest
-            .clone()
-            .ok_or_else(|| InvalidInputError::new_err("this set was loaded without its manifest"))?;
-        run(py, || write_file(&path, manifest.to_text().as_bytes(), true, overwrite))
+        let manifest = self.manifest.clone().ok_or_else(|| {
+            InvalidInputError::new_err("this set was loaded without its manifest")
+        })?;
+        run(py, || {
+            write_file(&path, manifest.to_text().as_bytes(), true, overwrite)
+        })
     }
 
     /// Load a manifest so that `ClientKey.decrypt` can name the IOCs of per-IOC counts.
@@ -435,7 +516,8 @@ impl PyEncryptedSet {
     fn load_manifest(py: Python<'_>, path: PathBuf) -> PyResult<()> {
         run(py, || {
             let bytes = read_file(&path, params::MAX_SET_SLOTS as u64 * 70)?;
-            let text = String::from_utf8(bytes).map_err(|_| Error::Format("manifest is not UTF-8".into()))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| Error::Format("manifest is not UTF-8".into()))?;
             registry::add_manifest(Arc::new(Manifest::from_text(&text)?));
             Ok(())
         })
@@ -490,7 +572,11 @@ fn _raw_pbs_seconds(py: Python<'_>, value: Vec<u8>, n: usize) -> PyResult<f64> {
     run(py, || {
         let (id, radix) = crate::ciphertexts::value_radix(&value)?;
         let sk = registry::server_key(id)?;
-        Ok(crate::kernels::encrypted::raw_pbs_seconds(sk.integer(), &radix.blocks()[0], n))
+        Ok(crate::kernels::encrypted::raw_pbs_seconds(
+            sk.integer(),
+            &radix.blocks()[0],
+            n,
+        ))
     })
 }
 
@@ -500,12 +586,42 @@ fn _prototype_count(py: Python<'_>, value: Vec<u8>, cells: Vec<Vec<u8>>) -> PyRe
     let bytes = run(py, || {
         let (id, radix) = crate::ciphertexts::value_radix(&value)?;
         let sk = registry::server_key(id)?;
-        let cells =
-            cells.iter().map(|c| crate::ciphertexts::cell_radix(c, &sk)).collect::<Result<Vec<_>, Error>>()?;
+        let cells = cells
+            .iter()
+            .map(|c| crate::ciphertexts::cell_radix(c, &sk))
+            .collect::<Result<Vec<_>, Error>>()?;
         let count = crate::kernels::encrypted::prototype_count(sk.integer(), &radix, &cells);
         crate::ciphertexts::seal_count(id, &count)
     })?;
     Ok(PyBytes::new(py, &bytes).unbind())
+}
+
+/// Benchmark helper: the PBS `count_per_slot` plans for `values` against loaded set `set_id`
+/// (selector builds + comparisons, cheapest widths), computing every `slot_stride`-th slot.
+#[pyfunction]
+fn _planned_pbs(
+    set_id: &str,
+    values: Vec<DigestArg>,
+    bits: usize,
+    slot_stride: usize,
+) -> PyResult<u64> {
+    let mut id = [0u8; 8];
+    hex::decode_to_slice(set_id, &mut id)
+        .map_err(|_| InvalidInputError::new_err("invalid set id"))?;
+    let set = registry::set(id).map_err(py_err)?;
+    let digests = values
+        .into_iter()
+        .map(|d| d.0.map(Some))
+        .collect::<Result<Vec<_>, Error>>()
+        .map_err(py_err)?;
+    let distinct = crate::kernels::dedup::distinct_with_counts(digests);
+    Ok(crate::kernels::set_matching::planned_pbs(
+        &set.cuckoo,
+        &distinct,
+        None,
+        bits,
+        slot_stride,
+    ))
 }
 
 /// Argument accepting hex text or 32 raw bytes.
@@ -520,7 +636,9 @@ impl<'a, 'py> FromPyObject<'a, 'py> for DigestArg {
         if let Ok(b) = obj.extract::<&[u8]>() {
             return Ok(DigestArg(Digest::from_bytes(b)));
         }
-        Err(InvalidInputError::new_err("expected a hex string or 32 bytes"))
+        Err(InvalidInputError::new_err(
+            "expected a hex string or 32 bytes",
+        ))
     }
 }
 
@@ -537,9 +655,13 @@ impl<'a, 'py> FromPyObject<'a, 'py> for CiphertextArg {
             return Ok(CiphertextArg(b));
         }
         if obj.is_none() {
-            return Err(InvalidInputError::new_err("cannot decrypt None (a null count or cell)"));
+            return Err(InvalidInputError::new_err(
+                "cannot decrypt None (a null count or cell)",
+            ));
         }
-        Err(InvalidInputError::new_err("expected bytes or an iocz.EncryptedValue"))
+        Err(InvalidInputError::new_err(
+            "expected bytes or an iocz.EncryptedValue",
+        ))
     }
 }
 
@@ -552,7 +674,9 @@ fn parameter_set() -> &'static str {
 /// Raise a panic inside the extension (tests check it becomes an exception, not an abort).
 #[pyfunction]
 fn _force_panic(py: Python<'_>) -> PyResult<()> {
-    run(py, || -> Result<(), Error> { panic!("forced panic for testing") })
+    run(py, || -> Result<(), Error> {
+        panic!("forced panic for testing")
+    })
 }
 
 /// Reset tfhe's PBS counter (0 when iocz is built without `pbs-stats`).
@@ -577,6 +701,7 @@ fn _iocz(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyEncryptedSet>()?;
     m.add_function(wrap_pyfunction!(_raw_pbs_seconds, m)?)?;
     m.add_function(wrap_pyfunction!(_prototype_count, m)?)?;
+    m.add_function(wrap_pyfunction!(_planned_pbs, m)?)?;
     m.add("IoczError", py.get_type::<IoczError>())?;
     m.add("FormatError", py.get_type::<FormatError>())?;
     m.add("WrongKeyError", py.get_type::<WrongKeyError>())?;

@@ -14,70 +14,82 @@ use crate::kernels::selectors::{DigitBits, Selectors};
 use crate::keys::{PublicKey, ServerKey};
 use crate::set::{EncryptedSet, Manifest, SetId};
 
-static SERVER_KEYS: LazyLock<RwLock<HashMap<KeyId, Arc<ServerKey>>>> = LazyLock::new(Default::default);
-static PUBLIC_KEYS: LazyLock<RwLock<HashMap<KeyId, Arc<PublicKey>>>> = LazyLock::new(Default::default);
-static SETS: LazyLock<RwLock<HashMap<SetId, Arc<EncryptedSet>>>> = LazyLock::new(Default::default);
-static MANIFESTS: LazyLock<RwLock<HashMap<SetId, Arc<Manifest>>>> = LazyLock::new(Default::default);
+static SERVER_KEYS: Registry<KeyId, ServerKey> = LazyLock::new(Default::default);
+static PUBLIC_KEYS: Registry<KeyId, PublicKey> = LazyLock::new(Default::default);
+static SETS: Registry<SetId, EncryptedSet> = LazyLock::new(Default::default);
+static MANIFESTS: Registry<SetId, Manifest> = LazyLock::new(Default::default);
 
 /// Selector ciphertexts kept for reuse across calls (group_by calls a plugin once per group):
 /// about 800 MB (a 4-bit table holds 1,024, a 2-bit one 512); least recently used evicted first.
 const SELECTOR_CACHE_CIPHERTEXTS: usize = 48 * 1024;
 type SelectorKey = ([u8; 32], DigitBits);
-static SELECTORS: LazyLock<Mutex<Vec<(SelectorKey, Arc<Selectors>)>>> = LazyLock::new(Default::default);
+static SELECTORS: LazyLock<Mutex<Vec<(SelectorKey, Arc<Selectors>)>>> =
+    LazyLock::new(Default::default);
+
+type Registry<K, V> = LazyLock<RwLock<HashMap<K, Arc<V>>>>;
+
+fn insert<K: std::hash::Hash + Eq, V>(registry: &Registry<K, V>, key: K, value: Arc<V>) {
+    registry
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, value);
+}
+
+fn get<K: std::hash::Hash + Eq, V>(registry: &Registry<K, V>, key: &K) -> Option<Arc<V>> {
+    registry
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(key)
+        .cloned()
+}
+
+fn not_loaded(what: &str, id: impl std::fmt::Display, loader: &str) -> Error {
+    Error::KeyNotLoaded(format!(
+        "no {what} {id} is loaded in this process; load it first with iocz.{loader}(path)"
+    ))
+}
 
 /// Make a server key available to expressions by its fingerprint (replaces an earlier one).
 pub fn add_server_key(key: Arc<ServerKey>) {
-    SERVER_KEYS.write().unwrap_or_else(|e| e.into_inner()).insert(key.id(), key);
+    insert(&SERVER_KEYS, key.id(), key);
 }
 
 /// Make a public key available to expressions by its fingerprint.
 pub fn add_public_key(key: Arc<PublicKey>) {
-    PUBLIC_KEYS.write().unwrap_or_else(|e| e.into_inner()).insert(key.id(), key);
+    insert(&PUBLIC_KEYS, key.id(), key);
 }
 
 /// Make an encrypted IOC set available to expressions by its id.
 pub fn add_set(set: Arc<EncryptedSet>) {
-    SETS.write().unwrap_or_else(|e| e.into_inner()).insert(set.id, set);
-}
-
-/// The loaded encrypted IOC set with id `id`.
-pub fn set(id: SetId) -> Result<Arc<EncryptedSet>> {
-    SETS.read().unwrap_or_else(|e| e.into_inner()).get(&id).cloned().ok_or_else(|| {
-        Error::KeyNotLoaded(format!(
-            "no encrypted IOC set {} is loaded in this process; load it with iocz.EncryptedSet.load(path)",
-            hex::encode(id)
-        ))
-    })
+    insert(&SETS, set.id, set);
 }
 
 /// Remember the agency's manifest of a set (to map per-slot counts back to IOCs).
 pub fn add_manifest(manifest: Arc<Manifest>) {
-    MANIFESTS.write().unwrap_or_else(|e| e.into_inner()).insert(manifest.id, manifest);
-}
-
-/// The manifest of set `id`, if the agency created or loaded it in this process.
-pub fn manifest(id: SetId) -> Option<Arc<Manifest>> {
-    MANIFESTS.read().unwrap_or_else(|e| e.into_inner()).get(&id).cloned()
+    insert(&MANIFESTS, manifest.id, manifest);
 }
 
 /// The loaded server key with fingerprint `id`.
 pub fn server_key(id: KeyId) -> Result<Arc<ServerKey>> {
-    SERVER_KEYS.read().unwrap_or_else(|e| e.into_inner()).get(&id).cloned().ok_or_else(|| {
-        Error::KeyNotLoaded(format!(
-            "no server key with fingerprint {id} is loaded in this process; \
-             load it first with iocz.ServerKey.load(path)"
-        ))
-    })
+    get(&SERVER_KEYS, &id)
+        .ok_or_else(|| not_loaded("server key with fingerprint", id, "ServerKey.load"))
 }
 
 /// The loaded public key with fingerprint `id`.
 pub fn public_key(id: KeyId) -> Result<Arc<PublicKey>> {
-    PUBLIC_KEYS.read().unwrap_or_else(|e| e.into_inner()).get(&id).cloned().ok_or_else(|| {
-        Error::KeyNotLoaded(format!(
-            "no public key with fingerprint {id} is loaded in this process; \
-             load it first with iocz.PublicKey.load(path)"
-        ))
-    })
+    get(&PUBLIC_KEYS, &id)
+        .ok_or_else(|| not_loaded("public key with fingerprint", id, "PublicKey.load"))
+}
+
+/// The loaded encrypted IOC set with id `id`.
+pub fn set(id: SetId) -> Result<Arc<EncryptedSet>> {
+    get(&SETS, &id)
+        .ok_or_else(|| not_loaded("encrypted IOC set", hex::encode(id), "EncryptedSet.load"))
+}
+
+/// The manifest of set `id`, if the agency created or loaded it in this process.
+pub fn manifest(id: SetId) -> Option<Arc<Manifest>> {
+    get(&MANIFESTS, &id)
 }
 
 /// The selectors of the encrypted value `value_bytes`, computed at most once while cached.
@@ -93,7 +105,10 @@ pub fn selectors(
     let hash: [u8; 32] = Sha256::digest(value_bytes).into();
     {
         let mut cache = lock_selectors();
-        if let Some(pos) = cache.iter().position(|((h, w), _)| *h == hash && bits.is_none_or(|b| b == *w)) {
+        if let Some(pos) = cache
+            .iter()
+            .position(|((h, w), _)| *h == hash && bits.is_none_or(|b| b == *w))
+        {
             let entry = cache.remove(pos);
             let table = entry.1.clone();
             cache.push(entry); // most recently used last
@@ -125,9 +140,14 @@ pub struct CachedSlotSelectors<'a> {
 
 impl crate::kernels::set_matching::SlotSelectors for CachedSlotSelectors<'_> {
     fn selectors(&self, slot: usize, comparisons: usize) -> Arc<Selectors> {
-        selectors(&self.set.slots[slot], self.bits, comparisons, self.compare_bits)
-            .expect("slots are validated when a set is built or loaded")
-            .1
+        selectors(
+            &self.set.slots[slot],
+            self.bits,
+            comparisons,
+            self.compare_bits,
+        )
+        .expect("slots are validated when a set is built or loaded")
+        .1
     }
 }
 

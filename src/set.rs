@@ -43,7 +43,9 @@ impl ClientKey {
     /// slot (dummy slots get random digests).
     pub fn encrypt_set(&self, iocs: &[Digest], hashes: u8) -> Result<(EncryptedSet, Manifest)> {
         if iocs.is_empty() {
-            return Err(Error::InvalidInput("an IOC set needs at least one IOC".into()));
+            return Err(Error::InvalidInput(
+                "an IOC set needs at least one IOC".into(),
+            ));
         }
         let mut distinct = iocs.to_vec();
         distinct.sort();
@@ -57,7 +59,11 @@ impl ClientKey {
                 params::MAX_SET_SLOTS
             )));
         }
-        let manifest_slots: Vec<Option<Digest>> = layout.occupant.iter().map(|o| o.map(|i| distinct[i])).collect();
+        let manifest_slots: Vec<Option<Digest>> = layout
+            .occupant
+            .iter()
+            .map(|o| o.map(|i| distinct[i]))
+            .collect();
         let slots = {
             use rayon::prelude::*;
             manifest_slots
@@ -67,8 +73,16 @@ impl ClientKey {
         };
         let id: SetId = rand::random();
         Ok((
-            EncryptedSet { key: self.id(), id, cuckoo: layout.params, slots },
-            Manifest { id, slots: manifest_slots },
+            EncryptedSet {
+                key: self.id(),
+                id,
+                cuckoo: layout.params,
+                slots,
+            },
+            Manifest {
+                id,
+                slots: manifest_slots,
+            },
         ))
     }
 }
@@ -91,7 +105,11 @@ impl EncryptedSet {
     /// Parse and validate: header, limits, every slot a conformant value under the set's key.
     pub fn from_bytes(bytes: &[u8]) -> Result<EncryptedSet> {
         let (key, mut rest) = envelope::open(bytes, Kind::Set)?;
-        let bad = |what: &str| Error::Format(format!("encrypted IOC set (key {key}) is corrupted: {what}"));
+        let bad = |what: &str| {
+            Error::Format(format!(
+                "encrypted IOC set (key {key}) is corrupted: {what}"
+            ))
+        };
         let mut take = |n: usize| -> Result<&[u8]> {
             if rest.len() < n {
                 return Err(bad("truncated"));
@@ -127,18 +145,31 @@ impl EncryptedSet {
         if !rest.is_empty() {
             return Err(bad("trailing bytes"));
         }
-        let set = EncryptedSet { key, id, cuckoo: CuckooParams { seed, hashes, slots }, slots: values };
+        let set = EncryptedSet {
+            key,
+            id,
+            cuckoo: CuckooParams {
+                seed,
+                hashes,
+                slots,
+            },
+            slots: values,
+        };
         // Conformance of every slot against the pinned parameters (decompression checks it).
         {
             use rayon::prelude::*;
-            set.slots.par_iter().try_for_each(|v| ciphertexts::value_radix(v).map(|_| ()))?;
+            set.slots
+                .par_iter()
+                .try_for_each(|v| ciphertexts::value_radix(v).map(|_| ()))?;
         }
         Ok(set)
     }
 
     /// Slot `slot` as the 128-block radix ciphertext kernels work on.
     pub fn slot_radix(&self, slot: usize) -> tfhe::integer::RadixCiphertext {
-        ciphertexts::value_radix(&self.slots[slot]).expect("slots are validated when a set is built or loaded").1
+        ciphertexts::value_radix(&self.slots[slot])
+            .expect("slots are validated when a set is built or loaded")
+            .1
     }
 }
 
@@ -162,7 +193,8 @@ impl Manifest {
             .strip_prefix("iocz1 manifest ")
             .ok_or_else(|| Error::Format("not an iocz manifest".into()))?;
         let mut id = [0u8; 8];
-        hex::decode_to_slice(id_hex, &mut id).map_err(|_| Error::Format("manifest id is not hex".into()))?;
+        hex::decode_to_slice(id_hex, &mut id)
+            .map_err(|_| Error::Format("manifest id is not hex".into()))?;
         let slots = lines
             .enumerate()
             .map(|(i, l)| match l {

@@ -10,9 +10,9 @@
 
 use rayon::prelude::*;
 use tfhe::integer::{IntegerCiphertext, RadixCiphertext};
+use tfhe::shortint::ciphertext::Degree;
 use tfhe::shortint::parameters::NoiseLevel;
 use tfhe::shortint::server_key::LookupTableOwned;
-use tfhe::shortint::ciphertext::Degree;
 use tfhe::shortint::{Ciphertext, ServerKey};
 
 use crate::params::{COUNT_BITS, MAX_NOISE_LEVEL};
@@ -28,18 +28,36 @@ pub struct OneHotCounter {
 impl OneHotCounter {
     /// An empty counter (all bits zero).
     pub fn new() -> OneHotCounter {
-        OneHotCounter { bits: vec![None; COUNT_BITS] }
+        OneHotCounter {
+            bits: vec![None; COUNT_BITS],
+        }
     }
 
     /// Add `weight × matched`, where `matched` is a fresh encrypted boolean.
-    pub fn add(&mut self, sks: &ServerKey, refresh: &LookupTableOwned, matched: &Ciphertext, weight: u64) {
-        assert!(weight < (1u64 << COUNT_BITS), "weight {weight} exceeds the count width");
+    pub fn add(
+        &mut self,
+        sks: &ServerKey,
+        refresh: &LookupTableOwned,
+        matched: &Ciphertext,
+        weight: u64,
+    ) {
+        assert!(
+            weight < (1u64 << COUNT_BITS),
+            "weight {weight} exceeds the count width"
+        );
         for i in (0..COUNT_BITS).filter(|i| weight >> i & 1 == 1) {
             self.add_bit(sks, refresh, i, matched, 1);
         }
     }
 
-    fn add_bit(&mut self, sks: &ServerKey, refresh: &LookupTableOwned, i: usize, ct: &Ciphertext, level: usize) {
+    fn add_bit(
+        &mut self,
+        sks: &ServerKey,
+        refresh: &LookupTableOwned,
+        i: usize,
+        ct: &Ciphertext,
+        level: usize,
+    ) {
         match &mut self.bits[i] {
             None => self.bits[i] = Some((ct.clone(), level)),
             Some((acc, acc_level)) => {
@@ -57,7 +75,11 @@ impl OneHotCounter {
     pub fn merge(&mut self, sks: &ServerKey, refresh: &LookupTableOwned, other: OneHotCounter) {
         for (i, bit) in other.bits.into_iter().enumerate() {
             if let Some((mut ct, mut level)) = bit {
-                if level > 1 && self.bits[i].as_ref().is_some_and(|(_, l)| l + level > MAX_NOISE_LEVEL) {
+                if level > 1
+                    && self.bits[i]
+                        .as_ref()
+                        .is_some_and(|(_, l)| l + level > MAX_NOISE_LEVEL)
+                {
                     sks.apply_lookup_table_assign(&mut ct, refresh);
                     level = 1;
                 }
@@ -70,10 +92,19 @@ impl OneHotCounter {
     /// output `C_{2j} + 2·C_{2j+1}` (degree 3, nominal noise). `anchor` is any genuinely
     /// encrypted ciphertext: blocks that received nothing become a PBS of it that outputs 0, so
     /// no block of the result is a recognisable trivial zero.
-    pub fn finish(self, sks: &ServerKey, refresh: &LookupTableOwned, anchor: &Ciphertext) -> RadixCiphertext {
+    pub fn finish(
+        self,
+        sks: &ServerKey,
+        refresh: &LookupTableOwned,
+        anchor: &Ciphertext,
+    ) -> RadixCiphertext {
         let zero = sks.generate_lookup_table(|_| 0);
         let block_lut = sks.generate_lookup_table(|x| x % 4);
-        let pairs: Vec<_> = self.bits.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect();
+        let pairs: Vec<_> = self
+            .bits
+            .chunks(2)
+            .map(|p| (p[0].clone(), p[1].clone()))
+            .collect();
         let blocks: Vec<Ciphertext> = pairs
             .into_par_iter()
             .map(|(low, high)| {
@@ -109,7 +140,11 @@ impl OneHotCounter {
 /// A fresh-looking encrypted constant block in the canonical count form (degree 3 — a valid
 /// upper bound — and nominal noise): a PBS of the genuinely encrypted `anchor` through a
 /// constant lookup table `const_lut`.
-pub fn canonical_constant(sks: &ServerKey, anchor: &Ciphertext, const_lut: &LookupTableOwned) -> Ciphertext {
+pub fn canonical_constant(
+    sks: &ServerKey,
+    anchor: &Ciphertext,
+    const_lut: &LookupTableOwned,
+) -> Ciphertext {
     let mut block = sks.apply_lookup_table(anchor, const_lut);
     block.degree = Degree::new(sks.message_modulus.0 - 1);
     block
@@ -123,7 +158,11 @@ pub fn refresh_lut(sks: &ServerKey) -> LookupTableOwned {
 /// Encrypted sum of counts (`COUNT_BLOCKS` blocks each), in the canonical count form: every
 /// block degree 3 with nominal noise, none trivial. `anchor` (any genuinely encrypted block)
 /// re-derives trivial blocks, and is the zero when `counts` is empty.
-pub fn sum_counts(sks: &tfhe::integer::ServerKey, counts: &[RadixCiphertext], anchor: &Ciphertext) -> RadixCiphertext {
+pub fn sum_counts(
+    sks: &tfhe::integer::ServerKey,
+    counts: &[RadixCiphertext],
+    anchor: &Ciphertext,
+) -> RadixCiphertext {
     let shortint: &ServerKey = sks.as_ref();
     let Some(mut sum) = sks.sum_ciphertexts_parallelized::<RadixCiphertext, _>(counts) else {
         let block = canonical_constant(shortint, anchor, &shortint.generate_lookup_table(|_| 0));
@@ -134,7 +173,11 @@ pub fn sum_counts(sks: &tfhe::integer::ServerKey, counts: &[RadixCiphertext], an
     sum.blocks_mut().par_iter_mut().for_each(|block| {
         assert!(block.degree.get() < 4, "count block with pending carries");
         if let Ok(value) = block.decrypt_trivial() {
-            *block = canonical_constant(shortint, anchor, &shortint.generate_lookup_table(move |_| value));
+            *block = canonical_constant(
+                shortint,
+                anchor,
+                &shortint.generate_lookup_table(move |_| value),
+            );
         } else if block.degree.get() != 3 || block.noise_level() != NoiseLevel::NOMINAL {
             shortint.apply_lookup_table_assign(block, &canonical);
         }

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use crate::digest::Digest;
 
 /// Distinct digests of `values` (nulls skipped) with how often each occurs, in first-seen order.
-pub fn distinct_with_counts<I: IntoIterator<Item = Option<Digest>>>(values: I) -> Vec<(Digest, u64)> {
+pub fn distinct_with_counts<I: IntoIterator<Item = Option<Digest>>>(
+    values: I,
+) -> Vec<(Digest, u64)> {
     let mut index: HashMap<Digest, usize> = HashMap::new();
     let mut out: Vec<(Digest, u64)> = Vec::new();
     for d in values.into_iter().flatten() {
@@ -18,6 +20,14 @@ pub fn distinct_with_counts<I: IntoIterator<Item = Option<Digest>>>(values: I) -
         }
     }
     out
+}
+
+/// Distinct digests of `values` (nulls skipped), in first-seen order.
+pub fn distinct(values: &[Option<Digest>]) -> Vec<Digest> {
+    distinct_with_counts(values.iter().copied())
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect()
 }
 
 #[cfg(test)]

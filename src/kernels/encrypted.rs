@@ -11,13 +11,24 @@ use super::counter::sum_counts;
 use crate::ciphertexts::COUNT_BLOCKS;
 
 /// Encrypted `value == cell` for every cell.
-pub fn match_encrypted(sks: &ServerKey, value: &RadixCiphertext, cells: &[RadixCiphertext]) -> Vec<Ciphertext> {
-    cells.par_iter().map(|cell| sks.eq_parallelized(value, cell).into_raw_parts()).collect()
+pub fn match_encrypted(
+    sks: &ServerKey,
+    value: &RadixCiphertext,
+    cells: &[RadixCiphertext],
+) -> Vec<Ciphertext> {
+    cells
+        .par_iter()
+        .map(|cell| sks.eq_parallelized(value, cell).into_raw_parts())
+        .collect()
 }
 
 /// Encrypted number of true booleans. `anchor` (any genuinely encrypted block) provides a
 /// non-trivial zero when `booleans` is empty.
-pub fn count_booleans(sks: &ServerKey, booleans: &[Ciphertext], anchor: &Ciphertext) -> RadixCiphertext {
+pub fn count_booleans(
+    sks: &ServerKey,
+    booleans: &[Ciphertext],
+    anchor: &Ciphertext,
+) -> RadixCiphertext {
     let radixes: Vec<RadixCiphertext> = booleans
         .par_iter()
         .map(|b| BooleanBlock::new_unchecked(b.clone()).into_radix(COUNT_BLOCKS, sks))
@@ -27,7 +38,11 @@ pub fn count_booleans(sks: &ServerKey, booleans: &[Ciphertext], anchor: &Ciphert
 
 /// The seed prototype's way, kept only as the benchmark baseline: every row encrypted, compared
 /// encrypted-to-encrypted with `value`, and counted with `if_then_else` + addition.
-pub fn prototype_count(sks: &ServerKey, value: &RadixCiphertext, cells: &[RadixCiphertext]) -> RadixCiphertext {
+pub fn prototype_count(
+    sks: &ServerKey,
+    value: &RadixCiphertext,
+    cells: &[RadixCiphertext],
+) -> RadixCiphertext {
     let one: RadixCiphertext = sks.create_trivial_radix(1u64, COUNT_BLOCKS);
     let zero: RadixCiphertext = sks.create_trivial_radix(0u64, COUNT_BLOCKS);
     let mut count = zero.clone();

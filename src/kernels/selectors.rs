@@ -69,7 +69,11 @@ pub struct Selectors {
 impl Selectors {
     /// Compute the selectors of `value` (a 128-block radix ciphertext).
     pub fn new(sks: &ServerKey, value: &RadixCiphertext, bits: DigitBits) -> Selectors {
-        assert_eq!(value.blocks().len(), DIGEST_BLOCKS, "selectors need a 256-bit value");
+        assert_eq!(
+            value.blocks().len(),
+            DIGEST_BLOCKS,
+            "selectors need a 256-bit value"
+        );
         let is = |t: u64| move |x: u64| u64::from(x == t);
         let eq_lut = {
             let fns = [is(0), is(1), is(2), is(3)];
@@ -77,7 +81,11 @@ impl Selectors {
             sks.generate_many_lookup_table(&refs)
         };
         let table = match bits {
-            DigitBits::Two => value.blocks().par_iter().map(|b| sks.apply_many_lookup_table(b, &eq_lut)).collect(),
+            DigitBits::Two => value
+                .blocks()
+                .par_iter()
+                .map(|b| sks.apply_many_lookup_table(b, &eq_lut))
+                .collect(),
             DigitBits::Four => {
                 // z = lo + 4·[hi == h] is in 0..8, so one PBS evaluates two functions of it:
                 // [z == 4 + l] = [hi == h ∧ lo == l]. Per digit: 1 PBS for the four [hi == h],

@@ -49,13 +49,16 @@ pub struct BuildSelectors<'a, F: Fn(usize) -> RadixCiphertext + Sync> {
 
 impl<F: Fn(usize) -> RadixCiphertext + Sync> SlotSelectors for BuildSelectors<'_, F> {
     fn selectors(&self, slot: usize, comparisons: usize) -> Arc<Selectors> {
-        let width = self.bits.unwrap_or_else(|| DigitBits::cheapest(comparisons, self.compare_bits));
+        let width = self
+            .bits
+            .unwrap_or_else(|| DigitBits::cheapest(comparisons, self.compare_bits));
         Arc::new(Selectors::new(self.sks, &(self.slot_value)(slot), width))
     }
 }
 
 /// Encrypted `Σ multiplicity × (value == slot)` for every slot. `anchor` (any genuinely encrypted
-/// block) gives the zero count of slots no value points at.
+/// block) gives the zero count of slots no value points at. `slot_stride` > 1 (benchmarks
+/// only) computes every `slot_stride`-th slot and leaves the others at zero.
 pub fn count_per_slot(
     sks: &ServerKey,
     tables: &impl SlotSelectors,
@@ -63,12 +66,13 @@ pub fn count_per_slot(
     cuckoo: &CuckooParams,
     distinct: &[(Digest, u64)],
     compare_bits: usize,
+    slot_stride: usize,
 ) -> Vec<RadixCiphertext> {
     work_lists(cuckoo, distinct)
         .into_par_iter()
         .enumerate()
         .map(|(slot, list)| {
-            if list.is_empty() {
+            if list.is_empty() || slot % slot_stride.max(1) != 0 {
                 return matching::zero_count(sks, anchor);
             }
             let selectors = tables.selectors(slot, list.len());
@@ -77,11 +81,20 @@ pub fn count_per_slot(
         .collect()
 }
 
-/// PBS the per-slot counting will spend (selector builds and comparisons; counters excluded).
-pub fn planned_pbs(cuckoo: &CuckooParams, distinct: &[(Digest, u64)], bits: Option<DigitBits>, compare_bits: usize) -> u64 {
+/// PBS [`count_per_slot`] spends on selector builds and comparisons (counters excluded), for
+/// the slots a `slot_stride` computes.
+pub fn planned_pbs(
+    cuckoo: &CuckooParams,
+    distinct: &[(Digest, u64)],
+    bits: Option<DigitBits>,
+    compare_bits: usize,
+    slot_stride: usize,
+) -> u64 {
     work_lists(cuckoo, distinct)
         .iter()
-        .filter(|l| !l.is_empty())
+        .enumerate()
+        .filter(|(slot, l)| !l.is_empty() && slot % slot_stride.max(1) == 0)
+        .map(|(_, l)| l)
         .map(|l| {
             let w = bits.unwrap_or_else(|| DigitBits::cheapest(l.len(), compare_bits));
             (w.build_cost() + l.len() * w.compare_cost(compare_bits)) as u64
@@ -99,7 +112,8 @@ pub fn match_per_value(
     digests: &[Digest],
     compare_bits: usize,
 ) -> Vec<Ciphertext> {
-    let index: std::collections::HashMap<Digest, usize> = digests.iter().enumerate().map(|(i, d)| (*d, i)).collect();
+    let index: std::collections::HashMap<Digest, usize> =
+        digests.iter().enumerate().map(|(i, d)| (*d, i)).collect();
     let lists = work_lists(cuckoo, &digests.iter().map(|d| (*d, 1)).collect::<Vec<_>>());
     let per_slot: Vec<(Vec<Digest>, Vec<Ciphertext>)> = lists
         .into_par_iter()

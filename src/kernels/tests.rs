@@ -57,7 +57,15 @@ fn ioc_selectors(ioc: Digest, bits: DigitBits) -> Selectors {
 #[test]
 fn fused_count_equals_plaintext_for_both_digit_widths() {
     let ioc = digest(1);
-    let column = [Some(ioc), Some(digest(2)), None, Some(ioc), Some(near_miss(ioc)), Some(ioc), Some(digest(2))];
+    let column = [
+        Some(ioc),
+        Some(digest(2)),
+        None,
+        Some(ioc),
+        Some(near_miss(ioc)),
+        Some(ioc),
+        Some(digest(2)),
+    ];
     let truth = column.iter().filter(|d| **d == Some(ioc)).count() as u64;
     let distinct = dedup::distinct_with_counts(column);
     for bits in [DigitBits::Two, DigitBits::Four] {
@@ -72,8 +80,14 @@ fn zero_matches_and_empty_input_count_zero() {
     let sel = ioc_selectors(digest(3), DigitBits::Two);
     let sks = keys().server.shortint();
     let distinct = dedup::distinct_with_counts([Some(digest(4)), Some(near_miss(digest(3)))]);
-    assert_eq!(decrypt_count(&matching::count_clear(sks, &sel, &distinct, 256)), 0);
-    assert_eq!(decrypt_count(&matching::count_clear(sks, &sel, &[], 256)), 0);
+    assert_eq!(
+        decrypt_count(&matching::count_clear(sks, &sel, &distinct, 256)),
+        0
+    );
+    assert_eq!(
+        decrypt_count(&matching::count_clear(sks, &sel, &[], 256)),
+        0
+    );
     assert_eq!(decrypt_count(&matching::zero_count(sks, sel.anchor())), 0);
 }
 
@@ -84,7 +98,10 @@ fn large_multiplicities_use_every_count_bit() {
     let sks = keys().server.shortint();
     let big = (1u64 << 31) + 0x5555_5555 - (1 << 30);
     let distinct = [(digest(6), 7), (ioc, big), (digest(7), 1 << 20)];
-    assert_eq!(decrypt_count(&matching::count_clear(sks, &sel, &distinct, 256)), big);
+    assert_eq!(
+        decrypt_count(&matching::count_clear(sks, &sel, &distinct, 256)),
+        big
+    );
 }
 
 #[test]
@@ -95,11 +112,20 @@ fn counter_merge_keeps_noise_in_budget() {
     let sks = keys().server.shortint();
     let refresh = refresh_lut(sks);
     let misses: Vec<_> = (10..22u8).map(|s| (digest(s), 3u64)).collect();
-    let bools = matching::match_clear(sks, &sel, &misses.iter().map(|(d, _)| *d).collect::<Vec<_>>(), 256);
+    let bools = matching::match_clear(
+        sks,
+        &sel,
+        &misses.iter().map(|(d, _)| *d).collect::<Vec<_>>(),
+        256,
+    );
     let hit = matching::match_clear(sks, &sel, &[ioc], 256).pop().unwrap();
     let (mut a, mut b) = (OneHotCounter::new(), OneHotCounter::new());
     for (i, m) in bools.iter().enumerate() {
-        if i % 2 == 0 { a.add(sks, &refresh, m, 3) } else { b.add(sks, &refresh, m, 3) }
+        if i % 2 == 0 {
+            a.add(sks, &refresh, m, 3)
+        } else {
+            b.add(sks, &refresh, m, 3)
+        }
     }
     b.add(sks, &refresh, &hit, 3);
     a.merge(sks, &refresh, b);
@@ -136,11 +162,21 @@ fn encrypted_cells_against_encrypted_value() {
         .collect();
     let (_, value) = ciphertexts::value_radix(&k.client.encrypt_value(&ioc).unwrap()).unwrap();
     let matches = encrypted::match_encrypted(k.server.integer(), &value, &cells);
-    let clear: Vec<u64> = matches.iter().map(|m| k.client.integer().decrypt_one_block(m)).collect();
+    let clear: Vec<u64> = matches
+        .iter()
+        .map(|m| k.client.integer().decrypt_one_block(m))
+        .collect();
     assert_eq!(clear, [1, 0, 1]);
     let count = encrypted::count_booleans(k.server.integer(), &matches, &value.blocks()[0]);
     assert_eq!(decrypt_count(&count), 2);
-    assert_eq!(decrypt_count(&encrypted::count_booleans(k.server.integer(), &[], &value.blocks()[0])), 0);
+    assert_eq!(
+        decrypt_count(&encrypted::count_booleans(
+            k.server.integer(),
+            &[],
+            &value.blocks()[0]
+        )),
+        0
+    );
 }
 
 #[test]
@@ -168,8 +204,14 @@ fn keys_round_trip_and_corruption_is_refused() {
     let mut flipped = value.clone();
     let n = flipped.len();
     flipped[n / 2] ^= 0x40;
-    assert!(ciphertexts::value_radix(&flipped).is_err() || k.client.decrypt(&flipped).unwrap() != Decrypted::Value(digest(14)));
-    assert!(ciphertexts::open_count(&value).is_err(), "a value is not a count");
+    assert!(
+        ciphertexts::value_radix(&flipped).is_err()
+            || k.client.decrypt(&flipped).unwrap() != Decrypted::Value(digest(14))
+    );
+    assert!(
+        ciphertexts::open_count(&value).is_err(),
+        "a value is not a count"
+    );
 }
 
 #[test]
@@ -180,7 +222,11 @@ fn set_counts_per_slot_and_total_equal_plaintext() {
     // Duplicated IOC, an IOC that never occurs, and a near miss sharing all digits but one.
     let iocs = [digest(20), digest(21), digest(20), digest(22)];
     let (set, manifest) = k.client.encrypt_set(&iocs, 2).unwrap();
-    assert_eq!(manifest.slots.iter().flatten().count(), 3, "duplicates share a slot");
+    assert_eq!(
+        manifest.slots.iter().flatten().count(),
+        3,
+        "duplicates share a slot"
+    );
     let column: Vec<Option<Digest>> = [20u8, 20, 21, 23, 20, 21, 24]
         .iter()
         .map(|s| Some(digest(*s)))
@@ -189,15 +235,31 @@ fn set_counts_per_slot_and_total_equal_plaintext() {
     let distinct = dedup::distinct_with_counts(column.clone());
     let radix = |s: usize| ciphertexts::value_radix(&set.slots[s]).unwrap().1;
     let sks = k.server.shortint();
-    let tables = BuildSelectors { sks, slot_value: radix, bits: None, compare_bits: 256 };
+    let tables = BuildSelectors {
+        sks,
+        slot_value: radix,
+        bits: None,
+        compare_bits: 256,
+    };
     let anchor = radix(0).blocks()[0].clone();
-    let counts = count_per_slot(sks, &tables, &anchor, &set.cuckoo, &distinct, 256);
+    let counts = count_per_slot(sks, &tables, &anchor, &set.cuckoo, &distinct, 256, 1);
     let bytes = ciphertexts::seal_counts(k.client.id(), set.id, &counts).unwrap();
-    let Decrypted::Counts { set: set_id, per_slot } = k.client.decrypt(&bytes).unwrap() else { panic!() };
+    let Decrypted::Counts {
+        set: set_id,
+        per_slot,
+    } = k.client.decrypt(&bytes).unwrap()
+    else {
+        panic!()
+    };
     assert_eq!(set_id, set.id);
     for (slot, ioc) in manifest.slots.iter().enumerate() {
-        let truth = ioc.map_or(0, |d| column.iter().filter(|v| **v == Some(d)).count() as u64);
-        assert_eq!(per_slot[slot], truth, "slot {slot} ({ioc:?}); dummies must count 0");
+        let truth = ioc.map_or(0, |d| {
+            column.iter().filter(|v| **v == Some(d)).count() as u64
+        });
+        assert_eq!(
+            per_slot[slot], truth,
+            "slot {slot} ({ioc:?}); dummies must count 0"
+        );
     }
     let total = sum_counts(k.server.integer(), &counts, &radix(0).blocks()[0]);
     assert_eq!(decrypt_count(&total), 5);
@@ -210,7 +272,10 @@ fn set_wire_format_round_trips_and_rejects_tampering() {
     let (set, manifest) = k.client.encrypt_set(&[digest(30)], 3).unwrap();
     let bytes = set.to_bytes();
     let back = EncryptedSet::from_bytes(&bytes).unwrap();
-    assert_eq!((back.id, back.cuckoo, back.slots.len()), (set.id, set.cuckoo, set.slots.len()));
+    assert_eq!(
+        (back.id, back.cuckoo, back.slots.len()),
+        (set.id, set.cuckoo, set.slots.len())
+    );
     assert!(EncryptedSet::from_bytes(&bytes[..bytes.len() - 1]).is_err());
     let mut extra = bytes.clone();
     extra.push(0);
