@@ -130,7 +130,7 @@ def main() -> int:
     log(f"set: {enc!r}; slot stride {stride}")
 
     anchor = ck.encrypt(iocs[0]).to_bytes()
-    n_raw = 64
+    n_raw = 256
     raw_pbs_per_second = n_raw / iocz._iocz._raw_pbs_seconds(anchor, n_raw)
     baseline = baseline_pbs_per_row(ck, pk, iocs[0], df["sha256"].head(args.baseline_rows).to_list())
     log(f"raw PBS/s {raw_pbs_per_second:.1f}; baseline {baseline:.1f} PBS per row per IOC")
