@@ -33,7 +33,7 @@ from polars.plugins import register_plugin_function
 import iocz
 from iocz import namespace
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(os.environ.get("IOCZ_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 def digest_pool(distinct: int) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,9 +11,8 @@ import pytest
 
 import iocz
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-if not DATA.exists():  # a clone inside another layout: look beside the repository's parent
-    DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+# Real data lives in ../shared/data beside the repository (IOCZ_DATA overrides).
+DATA = Path(os.environ.get("IOCZ_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 SEED_IOC = "027cc450ef5f8c5f653329641ec1fed91f694e0d229928963b30f6b0d7d3a745"
 
