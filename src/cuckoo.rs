@@ -101,24 +101,27 @@ pub fn place(
 fn try_place(items: &[Digest], params: &CuckooParams) -> Option<Vec<Option<usize>>> {
     let candidates: Vec<Vec<usize>> = items.iter().map(|d| params.candidates(d)).collect();
     let mut occupant: Vec<Option<usize>> = vec![None; params.slots as usize];
-    for start in 0..items.len() {
+    'items: for start in 0..items.len() {
         let mut item = start;
-        let mut choice = 0usize;
-        for kick in 0..=MAX_KICKS {
-            if kick == MAX_KICKS {
-                return None;
-            }
+        let mut evicted_from: Option<usize> = None;
+        for kick in 0..MAX_KICKS {
             let cands = &candidates[item];
             if let Some(&free) = cands.iter().find(|&&s| occupant[s].is_none()) {
                 occupant[free] = Some(item);
-                break;
+                continue 'items;
             }
-            // Evict the occupant of a candidate, rotating which one so cycles are broken.
-            let slot = cands[choice % cands.len()];
-            let evicted = occupant[slot].replace(item).expect("occupied");
-            item = evicted;
-            choice += 1;
+            // Move into one of the item's other candidates (never back where it was just
+            // evicted from), evicting that slot's occupant in turn.
+            let others: Vec<usize> = cands
+                .iter()
+                .copied()
+                .filter(|s| Some(*s) != evicted_from)
+                .collect();
+            let slot = *others.get(kick % others.len().max(1))?;
+            item = occupant[slot].replace(item).expect("occupied");
+            evicted_from = Some(slot);
         }
+        return None;
     }
     Some(occupant)
 }
@@ -157,6 +160,12 @@ mod tests {
                 }
             }
             assert!(seen.iter().all(|s| *s), "k={k} hashes={hashes}");
+            // Placement succeeds at the nominal size (no growth) for these loads.
+            assert_eq!(
+                layout.params.slots,
+                CuckooParams::slots_for(k, hashes),
+                "k={k} hashes={hashes}"
+            );
         }
     }
 

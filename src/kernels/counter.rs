@@ -33,59 +33,40 @@ impl OneHotCounter {
         }
     }
 
-    /// Add `weight × matched`, where `matched` is a fresh encrypted boolean.
-    pub fn add(
+    /// Add `weights[k] × matched[k]` for every k (fresh encrypted booleans, at most one true
+    /// over the whole count). Bits are independent, so they are accumulated in parallel; each
+    /// costs one refresh PBS per 4 additions.
+    pub fn add_all(
         &mut self,
         sks: &ServerKey,
         refresh: &LookupTableOwned,
-        matched: &Ciphertext,
-        weight: u64,
+        matched: &[Ciphertext],
+        weights: &[u64],
     ) {
+        assert_eq!(matched.len(), weights.len());
         assert!(
-            weight < (1u64 << COUNT_BITS),
-            "weight {weight} exceeds the count width"
+            weights.iter().all(|w| *w < (1u64 << COUNT_BITS)),
+            "weight exceeds the count width"
         );
-        for i in (0..COUNT_BITS).filter(|i| weight >> i & 1 == 1) {
-            self.add_bit(sks, refresh, i, matched, 1);
-        }
-    }
-
-    fn add_bit(
-        &mut self,
-        sks: &ServerKey,
-        refresh: &LookupTableOwned,
-        i: usize,
-        ct: &Ciphertext,
-        level: usize,
-    ) {
-        match &mut self.bits[i] {
-            None => self.bits[i] = Some((ct.clone(), level)),
-            Some((acc, acc_level)) => {
-                if *acc_level + level > MAX_NOISE_LEVEL {
-                    sks.apply_lookup_table_assign(acc, refresh);
-                    *acc_level = 1;
+        self.bits.par_iter_mut().enumerate().for_each(|(i, bit)| {
+            for (ct, _) in matched
+                .iter()
+                .zip(weights)
+                .filter(|(_, w)| *w >> i & 1 == 1)
+            {
+                match bit {
+                    None => *bit = Some((ct.clone(), 1)),
+                    Some((acc, level)) => {
+                        if *level + 1 > MAX_NOISE_LEVEL {
+                            sks.apply_lookup_table_assign(acc, refresh);
+                            *level = 1;
+                        }
+                        sks.unchecked_add_assign(acc, ct);
+                        *level += 1;
+                    }
                 }
-                sks.unchecked_add_assign(acc, ct);
-                *acc_level += level;
             }
-        }
-    }
-
-    /// Fold another counter (over disjoint booleans of the same one-hot sum) into this one.
-    pub fn merge(&mut self, sks: &ServerKey, refresh: &LookupTableOwned, other: OneHotCounter) {
-        for (i, bit) in other.bits.into_iter().enumerate() {
-            if let Some((mut ct, mut level)) = bit {
-                if level > 1
-                    && self.bits[i]
-                        .as_ref()
-                        .is_some_and(|(_, l)| l + level > MAX_NOISE_LEVEL)
-                {
-                    sks.apply_lookup_table_assign(&mut ct, refresh);
-                    level = 1;
-                }
-                self.add_bit(sks, refresh, i, &ct, level);
-            }
-        }
+        });
     }
 
     /// The encrypted count as a radix ciphertext of `COUNT_BITS / 2` blocks, each one fresh PBS

@@ -25,9 +25,12 @@ pub fn match_clear(
         .collect()
 }
 
+/// Values compared per batch by [`count_clear`]: bounds its memory (one 16 KB boolean each).
+const BATCH: usize = 1024;
+
 /// Encrypted `Σ multiplicity × (value == digest)` over distinct `(digest, multiplicity)` pairs,
-/// fused: one AND tree per distinct digest, summed straight into bit counters.
-/// The digests must be distinct (at most one can equal the encrypted value).
+/// fused: one AND tree per distinct digest (in parallel), its boolean summed straight into the
+/// bit counters. The digests must be distinct (at most one can equal the encrypted value).
 pub fn count_clear(
     sks: &ServerKey,
     selectors: &Selectors,
@@ -36,17 +39,15 @@ pub fn count_clear(
 ) -> RadixCiphertext {
     let luts = AndLuts::new(sks);
     let refresh = refresh_lut(sks);
-    let counter = distinct
-        .par_iter()
-        .fold(OneHotCounter::new, |mut counter, (digest, multiplicity)| {
-            let matched = and_all(sks, &luts, &selectors.select(digest, compare_bits));
-            counter.add(sks, &refresh, &matched, *multiplicity);
-            counter
-        })
-        .reduce(OneHotCounter::new, |mut a, b| {
-            a.merge(sks, &refresh, b);
-            a
-        });
+    let mut counter = OneHotCounter::new();
+    for batch in distinct.chunks(BATCH) {
+        let matched: Vec<Ciphertext> = batch
+            .par_iter()
+            .map(|(digest, _)| and_all(sks, &luts, &selectors.select(digest, compare_bits)))
+            .collect();
+        let weights: Vec<u64> = batch.iter().map(|(_, m)| *m).collect();
+        counter.add_all(sks, &refresh, &matched, &weights);
+    }
     counter.finish(sks, &refresh, selectors.anchor())
 }
 

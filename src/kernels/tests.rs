@@ -105,31 +105,23 @@ fn large_multiplicities_use_every_count_bit() {
 }
 
 #[test]
-fn counter_merge_keeps_noise_in_budget() {
-    // Many additions into the same bits, split across two counters and merged.
+fn counter_batches_keep_noise_in_budget() {
+    // Many additions into the same bits over several batches, the match in the last one.
     let ioc = digest(8);
     let sel = ioc_selectors(ioc, DigitBits::Two);
     let sks = keys().server.shortint();
     let refresh = refresh_lut(sks);
-    let misses: Vec<_> = (10..22u8).map(|s| (digest(s), 3u64)).collect();
-    let bools = matching::match_clear(
-        sks,
-        &sel,
-        &misses.iter().map(|(d, _)| *d).collect::<Vec<_>>(),
-        256,
+    let misses: Vec<Digest> = (10..22u8).map(digest).collect();
+    let bools = matching::match_clear(sks, &sel, &misses, 256);
+    let hit = matching::match_clear(sks, &sel, &[ioc], 256);
+    let mut counter = OneHotCounter::new();
+    counter.add_all(sks, &refresh, &bools[..7], &[3; 7]);
+    counter.add_all(sks, &refresh, &bools[7..], &[3; 5]);
+    counter.add_all(sks, &refresh, &hit, &[3]);
+    assert_eq!(
+        decrypt_count(&counter.finish(sks, &refresh, sel.anchor())),
+        3
     );
-    let hit = matching::match_clear(sks, &sel, &[ioc], 256).pop().unwrap();
-    let (mut a, mut b) = (OneHotCounter::new(), OneHotCounter::new());
-    for (i, m) in bools.iter().enumerate() {
-        if i % 2 == 0 {
-            a.add(sks, &refresh, m, 3)
-        } else {
-            b.add(sks, &refresh, m, 3)
-        }
-    }
-    b.add(sks, &refresh, &hit, 3);
-    a.merge(sks, &refresh, b);
-    assert_eq!(decrypt_count(&a.finish(sks, &refresh, sel.anchor())), 3);
 }
 
 #[test]
