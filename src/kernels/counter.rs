@@ -18,11 +18,17 @@ use tfhe::shortint::{Ciphertext, ServerKey};
 use crate::params::{COUNT_BITS, MAX_NOISE_LEVEL};
 
 /// Encrypted bit counters `C_0 … C_{COUNT_BITS-1}` of a one-hot weighted sum.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct OneHotCounter {
     /// `bits[i]`: the encrypted sum for bit `i` and how many booleans it holds since its
     /// last refresh (its noise level).
     bits: Vec<Option<(Ciphertext, usize)>>,
+}
+
+impl Default for OneHotCounter {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl OneHotCounter {
