@@ -30,11 +30,6 @@ impl DigitBits {
         }
     }
 
-    /// Digits in a 256-bit value.
-    pub fn digits(self) -> usize {
-        256 / self.bits()
-    }
-
     /// PBS spent building a selector table of this width.
     pub fn build_cost(self) -> usize {
         match self {
