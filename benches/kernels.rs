@@ -40,12 +40,12 @@ fn kernels(c: &mut Criterion) {
     });
     for bits in [DigitBits::Two, DigitBits::Four] {
         bench(c, &format!("selectors/build/{}bit", bits.bits()), || {
-            Selectors::new(sks, &ioc_radix, bits)
+            Selectors::new(sks, &ioc_radix, bits, 256)
         });
     }
     let luts = and_tree::AndLuts::new(sks);
     for bits in [DigitBits::Two, DigitBits::Four] {
-        let sel = Selectors::new(sks, &ioc_radix, bits);
+        let sel = Selectors::new(sks, &ioc_radix, bits, 256);
         for compare_bits in [256, 64] {
             let value = digest(1);
             bench(
@@ -55,7 +55,7 @@ fn kernels(c: &mut Criterion) {
             );
         }
     }
-    let sel4 = Selectors::new(sks, &ioc_radix, DigitBits::Four);
+    let sel4 = Selectors::new(sks, &ioc_radix, DigitBits::Four, 256);
     // 64 distinct values (one is the IOC) with multiplicities 1..=64: the fused count.
     let column: Vec<Option<Digest>> = (0..64u32)
         .flat_map(|i| std::iter::repeat_n(Some(digest(i)), i as usize + 1))

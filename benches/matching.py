@@ -80,12 +80,21 @@ def choose_iocs(df: pl.DataFrame, k: int) -> list[str]:
     return present + absent
 
 
-def set_count_expr(enc: iocz.EncryptedSet, bits: int, stride: int) -> pl.Expr:
-    kwargs = {"set": enc.set_id, **namespace._match_kwargs(bits, "auto"), "per_ioc": True, "slot_stride": stride}
+def set_count_expr(
+    enc: iocz.EncryptedSet, bits: int, stride: int, column: str = "sha256", match: str = "exact"
+) -> pl.Expr:
+    """Per-IOC counts computing every `stride`-th slot only (benchmark sampling)."""
+    kwargs = {
+        "set": enc.set_id,
+        "match": match,
+        **namespace._match_kwargs(bits, "auto"),
+        "per_ioc": True,
+        "slot_stride": stride,
+    }
     return register_plugin_function(
         plugin_path=namespace._LIB,
         function_name="fhe_is_in_count",
-        args=[pl.col("sha256")],
+        args=[pl.col(column)],
         kwargs=kwargs,
         returns_scalar=True,
     )
@@ -152,8 +161,8 @@ def main() -> int:
     fraction = 1.0
     if stride > 1:
         values = df["sha256"].unique().to_list()
-        full = iocz._iocz._planned_pbs(enc.set_id, values, args.bits, 1)
-        done = iocz._iocz._planned_pbs(enc.set_id, values, args.bits, stride)
+        full, _ = iocz._iocz._planned_pbs(enc.set_id, values, args.bits, 1)
+        done, _ = iocz._iocz._planned_pbs(enc.set_id, values, args.bits, stride)
         fraction = done / full
     pbs_total = pbs / fraction
     seconds_total = seconds / fraction

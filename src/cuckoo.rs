@@ -65,12 +65,14 @@ const GROWTHS: usize = 8;
 /// Evictions per insertion before declaring a cycle.
 const MAX_KICKS: usize = 500;
 
-/// Place distinct `items` with `hashes` hash functions (2 or 3). On an insertion cycle the table is
+/// Place distinct `items` with `hashes` hash functions (2 or 3) in a table sized for
+/// `max(items, pad_to)` items. On an insertion cycle the table is
 /// rebuilt with a fresh seed (up to 16 times), then grown by 10% (up to 8 times); only then does
 /// it fail with an error (practically unreachable at the default sizes).
 pub fn place(
     items: &[Digest],
     hashes: u8,
+    pad_to: usize,
     mut random_seed: impl FnMut() -> [u8; 16],
 ) -> Result<CuckooLayout> {
     if !(2..=3).contains(&hashes) {
@@ -78,7 +80,7 @@ pub fn place(
             "hashes must be 2 or 3, not {hashes}"
         )));
     }
-    let mut slots = CuckooParams::slots_for(items.len(), hashes);
+    let mut slots = CuckooParams::slots_for(items.len().max(pad_to), hashes);
     for _ in 0..=GROWTHS {
         for _ in 0..RESEEDS {
             let params = CuckooParams {
@@ -146,7 +148,7 @@ mod tests {
         ] {
             let items: Vec<Digest> = (0..k as u32).map(digest).collect();
             let mut n = 0u8;
-            let layout = place(&items, hashes, || {
+            let layout = place(&items, hashes, 0, || {
                 n = n.wrapping_add(1);
                 [n; 16]
             })
@@ -179,6 +181,6 @@ mod tests {
         let c = p.candidates(&digest(1));
         assert!(c.len() <= 2 && c.iter().all(|s| *s < 2));
         assert_eq!(c, p.candidates(&digest(1)));
-        assert!(place(&[digest(1)], 4, || [0; 16]).is_err());
+        assert!(place(&[digest(1)], 4, 0, || [0; 16]).is_err());
     }
 }

@@ -16,6 +16,8 @@ use crate::ciphertexts;
 use crate::digest::Digest;
 use crate::envelope::{self, KeyId, Kind};
 use crate::error::Error;
+use crate::ioc::{DomainMatch, IocType, SetSpec};
+use crate::kernels::row_matching::{self, Expanded};
 use crate::kernels::{counter, dedup, encrypted, matching, selectors::DigitBits, set_matching};
 use crate::keys::ServerKey;
 use crate::registry;
@@ -316,6 +318,9 @@ struct SetKwargs {
     digit_bits: usize,
     /// True: one count per IOC slot; false: one total.
     per_ioc: bool,
+    /// Domain sets: "exact" or "subdomain".
+    #[serde(rename = "match", default = "exact")]
+    mode: String,
     /// Benchmarks only: compute every n-th slot (see `set_matching::count_per_slot`).
     #[serde(default = "one")]
     slot_stride: usize,
@@ -325,71 +330,156 @@ fn one() -> usize {
     1
 }
 
-/// `pl.col(x).fhe.is_in(set).fhe.count()` / `.count_per_ioc()`: plaintext column against a
-/// cuckoo-hashed encrypted IOC set.
+fn exact() -> String {
+    "exact".into()
+}
+
+/// The distinct values of a plaintext column expanded into candidate digests for `spec`, and
+/// for every row the index of its distinct value (None: null). Errors name the first row
+/// holding a bad value.
+fn expand(
+    series: &Series,
+    spec: &SetSpec,
+    mode: DomainMatch,
+) -> Result<(Vec<Option<u32>>, Expanded), Error> {
+    fn distinct<'a, T: std::hash::Hash + Eq + ?Sized>(
+        values: impl Iterator<Item = Option<&'a T>>,
+    ) -> (Vec<Option<u32>>, Vec<(&'a T, usize, u64)>) {
+        let mut index: std::collections::HashMap<&T, u32> = Default::default();
+        let mut found: Vec<(&T, usize, u64)> = Vec::new();
+        let rows = values
+            .enumerate()
+            .map(|(row, v)| {
+                v.map(|v| {
+                    let i = *index.entry(v).or_insert_with(|| {
+                        found.push((v, row, 0));
+                        (found.len() - 1) as u32
+                    });
+                    found[i as usize].2 += 1;
+                    i
+                })
+            })
+            .collect();
+        (rows, found)
+    }
+    fn build<T: Sync + ?Sized>(
+        series: &Series,
+        found: Vec<(&T, usize, u64)>,
+        candidates: impl Fn(&T) -> Result<Vec<Digest>, Error> + Sync,
+    ) -> Result<Expanded, Error> {
+        let lists = found
+            .par_iter()
+            .map(|(v, row, m)| {
+                candidates(v)
+                    .map(|c| (c, *m))
+                    .map_err(|e| at_row(series, *row, e))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok(Expanded::new(lists))
+    }
+    match series.dtype() {
+        DataType::String => {
+            let (rows, found) = distinct(series.str().expect("dtype checked").iter());
+            Ok((rows, build(series, found, |v| spec.candidates(v, mode))?))
+        }
+        DataType::Binary => {
+            let (rows, found) = distinct(series.binary().expect("dtype checked").iter());
+            Ok((rows, build(series, found, |v| spec.candidates_bytes(v))?))
+        }
+        DataType::Null => Ok((vec![None; series.len()], Expanded::default())),
+        other => Err(Error::InvalidInput(format!(
+            "column {:?} has type {other}; expected String{} for {} IOCs",
+            series.name().as_str(),
+            if spec.ioc_type.is_hash() { " or Binary" } else { "" },
+            spec.ioc_type.name()
+        ))),
+    }
+}
+
+/// `pl.col(x).fhe.is_in(set).fhe.count()` (rows matching at least one IOC) /
+/// `.count_per_ioc()` (rows containing each IOC): plaintext column against a cuckoo-hashed
+/// encrypted IOC set, log values expanded into candidates per the set's type.
 #[polars_expr(output_type=Binary)]
 fn fhe_is_in_count(inputs: &[Series], kwargs: SetKwargs) -> PolarsResult<Series> {
     let s = &inputs[0];
     let out = guarded("is_in", || {
-        let (set, sk, bits) = set_args(s, &kwargs)?;
-        let distinct = dedup::distinct_with_counts(digests(s)?);
+        let (set, sk, bits, mode) = set_args(s, &kwargs)?;
+        let (_, expanded) = expand(s, &set.spec, mode)?;
         let tables = registry::CachedSlotSelectors {
             set: &set,
             bits,
             compare_bits: kwargs.bits,
         };
         let anchor = set.slot_radix(0).blocks()[0].clone();
-        let counts = set_matching::count_per_slot(
-            sk.shortint(),
-            &tables,
-            &anchor,
-            &set.cuckoo,
-            &distinct,
-            kwargs.bits,
-            kwargs.slot_stride,
-        );
-        if kwargs.per_ioc {
-            ciphertexts::seal_counts(set.key, set.id, &counts)
-        } else {
-            ciphertexts::seal_count(
-                set.key,
-                &counter::sum_counts(sk.integer(), &counts, &anchor),
+        let per_slot = || {
+            set_matching::count_per_slot(
+                sk.shortint(),
+                &tables,
+                &anchor,
+                &set.cuckoo,
+                &expanded.candidate_rows(),
+                kwargs.bits,
+                kwargs.slot_stride,
             )
+        };
+        if kwargs.per_ioc {
+            ciphertexts::seal_counts(set.key, set.id, &per_slot())
+        } else if set.spec.single_candidate(mode) {
+            // One candidate per row: rows with a match = Σ per-IOC counts.
+            let total = counter::sum_counts(sk.integer(), &per_slot(), &anchor);
+            ciphertexts::seal_count(set.key, &total)
+        } else {
+            let total = row_matching::count_rows(
+                sk.integer(),
+                &tables,
+                &anchor,
+                &set.cuckoo,
+                &expanded,
+                kwargs.bits,
+            );
+            ciphertexts::seal_count(set.key, &total)
         }
     })?;
     Ok(binary_column(s.name().clone(), vec![Some(out)]))
 }
 
-/// `pl.col(x).fhe.is_in(set)` materialised: one encrypted boolean per row (null stays null).
+/// `pl.col(x).fhe.is_in(set)` materialised: one encrypted boolean per row, true when the row
+/// matches at least one IOC (null stays null).
 #[polars_expr(output_type=Binary)]
 fn fhe_is_in(inputs: &[Series], kwargs: SetKwargs) -> PolarsResult<Series> {
     let s = &inputs[0];
     let out = guarded("is_in", || {
-        let (set, sk, bits) = set_args(s, &kwargs)?;
-        let column = digests(s)?;
-        let distinct: Vec<Digest> = dedup::distinct(&column);
-        if distinct.is_empty() {
-            return Ok(vec![None; s.len()]);
-        }
+        let (set, sk, bits, mode) = set_args(s, &kwargs)?;
+        let (rows, expanded) = expand(s, &set.spec, mode)?;
         let tables = registry::CachedSlotSelectors {
             set: &set,
             bits,
             compare_bits: kwargs.bits,
         };
-        let matches = set_matching::match_per_value(
+        let any = row_matching::any_per_value(
             sk.shortint(),
             &tables,
             &set.cuckoo,
-            &distinct,
+            &expanded,
             kwargs.bits,
         );
-        per_row(column, distinct, matches, set.key)
+        let anchor = set.slot_radix(0).blocks()[0].clone();
+        let never = row_matching::encrypted_false(sk.shortint(), &anchor);
+        let sealed = any
+            .iter()
+            .map(|m| ciphertexts::seal_match(set.key, m.as_ref().unwrap_or(&never)))
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok(rows
+            .into_iter()
+            .map(|r| r.map(|i| sealed[i as usize].clone()))
+            .collect::<Vec<_>>())
     })?;
     Ok(binary_column(s.name().clone(), out))
 }
 
-/// The loaded set, its server key and the selector width named by `kwargs`; refuses encrypted
-/// columns.
+/// The loaded set, its server key, the selector width and the domain match mode named by
+/// `kwargs`; refuses encrypted columns.
+#[allow(clippy::type_complexity)]
 fn set_args(
     s: &Series,
     kwargs: &SetKwargs,
@@ -398,6 +488,7 @@ fn set_args(
         Arc<crate::set::EncryptedSet>,
         Arc<ServerKey>,
         Option<DigitBits>,
+        DomainMatch,
     ),
     Error,
 > {
@@ -416,5 +507,13 @@ fn set_args(
             s.name().as_str()
         )));
     }
-    Ok((set, sk, bits))
+    let mode = DomainMatch::from_name(&kwargs.mode)?;
+    if mode != DomainMatch::Exact && set.spec.ioc_type != IocType::Domain {
+        return Err(Error::InvalidInput(format!(
+            "match={:?} applies to domain sets; this set holds {} IOCs",
+            kwargs.mode,
+            set.spec.ioc_type.name()
+        )));
+    }
+    Ok((set, sk, bits, mode))
 }

@@ -11,6 +11,7 @@ pub mod ciphertexts;
 pub mod cuckoo;
 pub mod digest;
 pub mod envelope;
+pub mod ioc;
 pub mod error;
 pub mod kernels;
 pub mod keys;

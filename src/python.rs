@@ -16,10 +16,14 @@ use pyo3::types::PyBytes;
 use crate::digest::Digest;
 use crate::envelope::{self, Kind};
 use crate::error::Error;
+use crate::ioc::{DomainMatch, IocType, SetSpec};
 use crate::keys::{ClientKey, Decrypted, PublicKey, ServerKey};
 use crate::set::{EncryptedSet, Manifest};
 use crate::{params, registry};
 use tfhe::integer::IntegerCiphertext;
+
+/// Largest manifest file accepted (slot lines hold canonical IOC text).
+const MAX_MANIFEST_BYTES: u64 = 256 << 20;
 
 create_exception!(iocz, IoczError, PyValueError, "Base class of iocz errors.");
 create_exception!(
@@ -174,25 +178,41 @@ impl PyClientKey {
         })
     }
 
-    /// Cuckoo-hash and encrypt a set of SHA-256 IOCs (duplicates are merged) with `hashes` hash
-    /// functions (2 or 3). The result is loaded in this process, with its manifest.
-    #[pyo3(signature = (iocs, *, hashes = 2))]
+    /// Canonicalise, cuckoo-hash and encrypt a set of IOCs of one `type` (duplicates after
+    /// canonicalisation are merged) with `hashes` hash functions (2 or 3). Substrings use
+    /// `case_sensitive`; `extra_lengths` declares decoy substring/prefix lengths and `pad_to`
+    /// sizes the table for at least that many IOCs, to hide the real ones. The result is loaded
+    /// in this process, with its manifest.
+    #[pyo3(signature = (iocs, r#type = "sha256", *, case_sensitive = false, extra_lengths = Vec::new(), pad_to = 0, hashes = 2))]
+    #[allow(clippy::too_many_arguments)]
     fn encrypt_set(
         &self,
         py: Python<'_>,
-        iocs: Vec<DigestArg>,
+        iocs: Vec<IocArg>,
+        r#type: &str,
+        case_sensitive: bool,
+        extra_lengths: Vec<u16>,
+        pad_to: usize,
         hashes: u8,
     ) -> PyResult<PyEncryptedSet> {
-        let digests = iocs
-            .into_iter()
+        let spec = SetSpec::new(IocType::from_name(r#type).map_err(py_err)?, case_sensitive);
+        let canonical = iocs
+            .iter()
             .enumerate()
-            .map(|(i, d)| {
-                d.0.map_err(|e| Error::InvalidInput(format!("IOC {i}: {e}")))
+            .map(|(i, ioc)| {
+                match ioc {
+                    IocArg::Text(t) => spec.canonical_ioc(t),
+                    IocArg::Bytes(b) => spec.canonical_ioc_bytes(b),
+                }
+                .map_err(|e| Error::InvalidInput(format!("IOC {i}: {e}")))
             })
             .collect::<Result<Vec<_>, Error>>()
             .map_err(py_err)?;
+        let spec = spec
+            .with_lengths(&canonical, &extra_lengths)
+            .map_err(py_err)?;
         run(py, || {
-            let (set, manifest) = self.inner.encrypt_set(&digests, hashes)?;
+            let (set, manifest) = self.inner.encrypt_set(spec, &canonical, hashes, pad_to)?;
             Ok(PyEncryptedSet::register(set, Some(manifest)))
         })
     }
@@ -221,7 +241,7 @@ impl PyClientKey {
                 let out = pyo3::types::PyDict::new(py);
                 for (slot, count) in manifest.slots.iter().zip(per_slot) {
                     match slot {
-                        Some(ioc) => out.set_item(ioc.to_hex(), count)?,
+                        Some((_, ioc)) => out.set_item(ioc, count)?,
                         // A dummy holds a random digest: a non-zero count means tampering.
                         None if count != 0 => {
                             return Err(FormatError::new_err(
@@ -515,7 +535,7 @@ impl PyEncryptedSet {
     #[staticmethod]
     fn load_manifest(py: Python<'_>, path: PathBuf) -> PyResult<()> {
         run(py, || {
-            let bytes = read_file(&path, params::MAX_SET_SLOTS as u64 * 70)?;
+            let bytes = read_file(&path, MAX_MANIFEST_BYTES)?;
             let text = String::from_utf8(bytes)
                 .map_err(|_| Error::Format("manifest is not UTF-8".into()))?;
             registry::add_manifest(Arc::new(Manifest::from_text(&text)?));
@@ -553,11 +573,30 @@ impl PyEncryptedSet {
         self.inner.slots.iter().map(|s| s.len() + 4).sum::<usize>() + 60
     }
 
+    /// IOC type of the members (`"sha256"`, `"domain"`, ...).
+    #[getter]
+    fn ioc_type(&self) -> &'static str {
+        self.inner.spec.ioc_type.name()
+    }
+
+    /// Substring sets: whether matching is case-sensitive (always true for other types).
+    #[getter]
+    fn case_sensitive(&self) -> bool {
+        self.inner.spec.case_sensitive
+    }
+
+    /// Declared lengths (public): substring lengths in characters, or CIDR prefix lengths.
+    #[getter]
+    fn lengths(&self) -> Vec<u16> {
+        self.inner.spec.lengths.clone()
+    }
+
     fn __repr__(&self) -> String {
         format!(
-            "EncryptedSet(id={}, fingerprint={}, slots={}, hashes={}, {})",
+            "EncryptedSet(id={}, fingerprint={}, type={}, slots={}, hashes={}, {})",
             self.set_id(),
             self.inner.key,
+            self.ioc_type(),
             self.slots(),
             self.hashes(),
             human_size(self.size())
@@ -596,32 +635,63 @@ fn _prototype_count(py: Python<'_>, value: Vec<u8>, cells: Vec<Vec<u8>>) -> PyRe
     Ok(PyBytes::new(py, &bytes).unbind())
 }
 
-/// Benchmark helper: the PBS `count_per_slot` plans for `values` against loaded set `set_id`
-/// (selector builds + comparisons, cheapest widths), computing every `slot_stride`-th slot.
+/// Benchmark helper: the PBS the per-IOC count plans for log `values` against loaded set
+/// `set_id` (values expanded per the set's type; selector builds + comparisons, cheapest
+/// widths), computing every `slot_stride`-th slot. Also returns the distinct candidates.
 #[pyfunction]
+#[pyo3(signature = (set_id, values, bits, slot_stride, r#match = "exact"))]
 fn _planned_pbs(
     set_id: &str,
-    values: Vec<DigestArg>,
+    values: Vec<Option<String>>,
     bits: usize,
     slot_stride: usize,
-) -> PyResult<u64> {
+    r#match: &str,
+) -> PyResult<(u64, usize)> {
     let mut id = [0u8; 8];
     hex::decode_to_slice(set_id, &mut id)
         .map_err(|_| InvalidInputError::new_err("invalid set id"))?;
     let set = registry::set(id).map_err(py_err)?;
-    let digests = values
+    let mode = DomainMatch::from_name(r#match).map_err(py_err)?;
+    let mut counts: std::collections::HashMap<String, u64> = Default::default();
+    for v in values.into_iter().flatten() {
+        *counts.entry(v).or_default() += 1;
+    }
+    let lists = counts
         .into_iter()
-        .map(|d| d.0.map(Some))
+        .map(|(v, m)| set.spec.candidates(&v, mode).map(|c| (c, m)))
         .collect::<Result<Vec<_>, Error>>()
         .map_err(py_err)?;
-    let distinct = crate::kernels::dedup::distinct_with_counts(digests);
-    Ok(crate::kernels::set_matching::planned_pbs(
+    let expanded = crate::kernels::row_matching::Expanded::new(lists);
+    let planned = crate::kernels::set_matching::planned_pbs(
         &set.cuckoo,
-        &distinct,
+        &expanded.candidate_rows(),
         None,
         bits,
         slot_stride,
-    ))
+    );
+    Ok((planned, expanded.candidates.len()))
+}
+
+/// An IOC argument: text, or raw bytes (hash types).
+enum IocArg {
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for IocArg {
+    type Error = PyErr;
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(s) = obj.extract::<String>() {
+            return Ok(IocArg::Text(s));
+        }
+        if let Ok(b) = obj.extract::<&[u8]>() {
+            return Ok(IocArg::Bytes(b.to_vec()));
+        }
+        Err(InvalidInputError::new_err(format!(
+            "an IOC must be a str (or bytes for hashes), not {}",
+            obj.get_type().name()?
+        )))
+    }
 }
 
 /// Argument accepting hex text or 32 raw bytes.

@@ -22,7 +22,8 @@ static MANIFESTS: Registry<SetId, Manifest> = LazyLock::new(Default::default);
 /// Selector ciphertexts kept for reuse across calls (group_by calls a plugin once per group):
 /// about 800 MB (a 4-bit table holds 1,024, a 2-bit one 512); least recently used evicted first.
 const SELECTOR_CACHE_CIPHERTEXTS: usize = 48 * 1024;
-type SelectorKey = ([u8; 32], DigitBits);
+/// Cached table: (hash of the encrypted value, digit width, bits covered).
+type SelectorKey = ([u8; 32], DigitBits, usize);
 static SELECTORS: LazyLock<Mutex<Vec<(SelectorKey, Arc<Selectors>)>>> =
     LazyLock::new(Default::default);
 
@@ -93,8 +94,9 @@ pub fn manifest(id: SetId) -> Option<Arc<Manifest>> {
 }
 
 /// The selectors of the encrypted value `value_bytes`, computed at most once while cached.
-/// `bits: None` reuses a cached table of either width, or builds the one cheapest for
-/// `comparisons` comparisons of `compare_bits` bits. Returns the value's key id too.
+/// `bits: None` reuses a cached table of either width (covering at least `compare_bits`), or
+/// builds the one cheapest for `comparisons` comparisons of `compare_bits` bits, covering
+/// just those bits. Returns the value's key id too.
 pub fn selectors(
     value_bytes: &[u8],
     bits: Option<DigitBits>,
@@ -107,7 +109,9 @@ pub fn selectors(
         let mut cache = lock_selectors();
         if let Some(pos) = cache
             .iter()
-            .position(|((h, w), _)| *h == hash && bits.is_none_or(|b| b == *w))
+            .position(|((h, w, covered), _)| {
+                *h == hash && bits.is_none_or(|b| b == *w) && *covered >= compare_bits
+            })
         {
             let entry = cache.remove(pos);
             let table = entry.1.clone();
@@ -118,9 +122,9 @@ pub fn selectors(
     let (id, radix) = ciphertexts::value_radix(value_bytes)?;
     let bits = bits.unwrap_or_else(|| DigitBits::cheapest(comparisons, compare_bits));
     let sk = server_key(id)?;
-    let table = Arc::new(Selectors::new(sk.shortint(), &radix, bits));
+    let table = Arc::new(Selectors::new(sk.shortint(), &radix, bits, compare_bits));
     let mut cache = lock_selectors();
-    cache.push(((hash, bits), table.clone()));
+    cache.push(((hash, bits, compare_bits), table.clone()));
     let mut held: usize = cache.iter().map(|(_, t)| t.len()).sum();
     while held > SELECTOR_CACHE_CIPHERTEXTS && cache.len() > 1 {
         held -= cache.remove(0).1.len();

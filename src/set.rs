@@ -3,13 +3,15 @@
 //! to IOCs stays with the agency.
 //!
 //! Wire format of the public part (after the `iocz1 set <key>` header line):
-//! `set_id[8] ‖ seed[16] ‖ hashes u8 ‖ slots u32le ‖ (len u32le ‖ value envelope) × slots`.
+//! `set_id[8] ‖ seed[16] ‖ hashes u8 ‖ slots u32le ‖ type u8 ‖ case_sensitive u8 ‖
+//! lengths u16le ‖ (length u16le) × lengths ‖ (len u32le ‖ value envelope) × slots`.
 
 use crate::ciphertexts;
 use crate::cuckoo::{self, CuckooParams};
 use crate::digest::Digest;
 use crate::envelope::{self, KeyId, Kind};
 use crate::error::{Error, Result};
+use crate::ioc::{CanonicalIoc, IocType, SetSpec};
 use crate::keys::ClientKey;
 use crate::params;
 
@@ -25,6 +27,8 @@ pub struct EncryptedSet {
     pub id: SetId,
     /// Public cuckoo parameters.
     pub cuckoo: CuckooParams,
+    /// IOC type, case rule and declared lengths (what the server needs to expand log values).
+    pub spec: SetSpec,
     /// One encrypted-value envelope per slot.
     pub slots: Vec<Vec<u8>>,
 }
@@ -34,23 +38,36 @@ pub struct EncryptedSet {
 pub struct Manifest {
     /// The set it describes.
     pub id: SetId,
-    /// `slots[s]`: the IOC in slot `s`, None for a dummy.
-    pub slots: Vec<Option<Digest>>,
+    /// `slots[s]`: the IOC in slot `s` (digest, canonical text), None for a dummy.
+    pub slots: Vec<Option<(Digest, String)>>,
 }
 
 impl ClientKey {
-    /// Cuckoo-hash the distinct `iocs` with `hashes` hash functions (2 or 3) and encrypt every
-    /// slot (dummy slots get random digests).
-    pub fn encrypt_set(&self, iocs: &[Digest], hashes: u8) -> Result<(EncryptedSet, Manifest)> {
+    /// Cuckoo-hash the canonical `iocs` (duplicates merged) with `hashes` hash functions (2 or
+    /// 3) into slots for at least `pad_to` IOCs (hides the real count), and encrypt every slot
+    /// (dummy slots get random digests).
+    pub fn encrypt_set(
+        &self,
+        spec: SetSpec,
+        iocs: &[CanonicalIoc],
+        hashes: u8,
+        pad_to: usize,
+    ) -> Result<(EncryptedSet, Manifest)> {
         if iocs.is_empty() {
             return Err(Error::InvalidInput(
                 "an IOC set needs at least one IOC".into(),
             ));
         }
-        let mut distinct = iocs.to_vec();
-        distinct.sort();
-        distinct.dedup();
-        let layout = cuckoo::place(&distinct, hashes, rand::random)?;
+        spec.validate()?;
+        let mut distinct: Vec<&CanonicalIoc> = Vec::with_capacity(iocs.len());
+        let mut seen = std::collections::HashSet::new();
+        for ioc in iocs {
+            if seen.insert(ioc.digest) {
+                distinct.push(ioc);
+            }
+        }
+        let digests: Vec<Digest> = distinct.iter().map(|i| i.digest).collect();
+        let layout = cuckoo::place(&digests, hashes, pad_to, rand::random)?;
         if layout.occupant.len() > params::MAX_SET_SLOTS {
             return Err(Error::InvalidInput(format!(
                 "{} IOCs need {} slots, more than the limit of {}",
@@ -59,16 +76,19 @@ impl ClientKey {
                 params::MAX_SET_SLOTS
             )));
         }
-        let manifest_slots: Vec<Option<Digest>> = layout
+        let manifest_slots: Vec<Option<(Digest, String)>> = layout
             .occupant
             .iter()
-            .map(|o| o.map(|i| distinct[i]))
+            .map(|o| o.map(|i| (distinct[i].digest, distinct[i].text.clone())))
             .collect();
         let slots = {
             use rayon::prelude::*;
             manifest_slots
                 .par_iter()
-                .map(|d| self.encrypt_value(&d.unwrap_or_else(|| Digest(rand::random()))))
+                .map(|slot| {
+                    let digest = slot.as_ref().map_or_else(|| Digest(rand::random()), |s| s.0);
+                    self.encrypt_value(&digest)
+                })
                 .collect::<Result<Vec<_>>>()?
         };
         let id: SetId = rand::random();
@@ -77,6 +97,7 @@ impl ClientKey {
                 key: self.id(),
                 id,
                 cuckoo: layout.params,
+                spec,
                 slots,
             },
             Manifest {
@@ -95,6 +116,12 @@ impl EncryptedSet {
         out.extend_from_slice(&self.cuckoo.seed);
         out.push(self.cuckoo.hashes);
         out.extend_from_slice(&self.cuckoo.slots.to_le_bytes());
+        out.push(self.spec.ioc_type.code());
+        out.push(u8::from(self.spec.case_sensitive));
+        out.extend_from_slice(&(self.spec.lengths.len() as u16).to_le_bytes());
+        for length in &self.spec.lengths {
+            out.extend_from_slice(&length.to_le_bytes());
+        }
         for slot in &self.slots {
             out.extend_from_slice(&(slot.len() as u32).to_le_bytes());
             out.extend_from_slice(slot);
@@ -131,6 +158,26 @@ impl EncryptedSet {
                 params::MAX_SET_SLOTS
             )));
         }
+        let ioc_type = IocType::from_code(take(1)?[0])?;
+        let case_sensitive = match take(1)?[0] {
+            0 => false,
+            1 => true,
+            _ => return Err(bad("case rule must be 0 or 1")),
+        };
+        let declared = u16::from_le_bytes(take(2)?.try_into().unwrap()) as usize;
+        if declared > crate::ioc::MAX_DECLARED_LENGTHS {
+            return Err(bad("too many declared lengths"));
+        }
+        let lengths = (0..declared)
+            .map(|_| Ok(u16::from_le_bytes(take(2)?.try_into().unwrap())))
+            .collect::<Result<Vec<u16>>>()?;
+        let spec = SetSpec {
+            ioc_type,
+            case_sensitive,
+            lengths,
+        };
+        spec.validate()
+            .map_err(|e| bad(&format!("invalid query description: {e}")))?;
         let mut values = Vec::with_capacity(slots as usize);
         for _ in 0..slots {
             let len = u32::from_le_bytes(take(4)?.try_into().unwrap()) as u64;
@@ -153,6 +200,7 @@ impl EncryptedSet {
                 hashes,
                 slots,
             },
+            spec,
             slots: values,
         };
         // Conformance of every slot against the pinned parameters (decompression checks it).
@@ -174,12 +222,19 @@ impl EncryptedSet {
 }
 
 impl Manifest {
-    /// Serialize (secret: holds plaintext IOCs): `id hex` line, then one line per slot
-    /// (IOC hex or `-` for a dummy).
+    /// Serialize (secret: holds plaintext IOCs): `id hex` line, then one line per slot: the
+    /// digest hex, a tab and the canonical IOC as a JSON string, or `-` for a dummy.
     pub fn to_text(&self) -> String {
         let mut out = format!("iocz1 manifest {}\n", hex::encode(self.id));
         for slot in &self.slots {
-            out.push_str(&slot.map_or_else(|| "-".to_string(), |d| d.to_hex()));
+            match slot {
+                Some((digest, text)) => {
+                    out.push_str(&digest.to_hex());
+                    out.push('\t');
+                    out.push_str(&serde_json::Value::from(text.as_str()).to_string());
+                }
+                None => out.push('-'),
+            }
             out.push('\n');
         }
         out
@@ -197,11 +252,17 @@ impl Manifest {
             .map_err(|_| Error::Format("manifest id is not hex".into()))?;
         let slots = lines
             .enumerate()
-            .map(|(i, l)| match l {
-                "-" => Ok(None),
-                hexd => Digest::from_hex(hexd)
-                    .map(Some)
-                    .map_err(|e| Error::Format(format!("manifest line {}: {e}", i + 2))),
+            .map(|(i, l)| {
+                let bad = |e: &dyn std::fmt::Display| {
+                    Error::Format(format!("manifest line {}: {e}", i + 2))
+                };
+                if l == "-" {
+                    return Ok(None);
+                }
+                let (hexd, text) = l.split_once('\t').ok_or_else(|| bad(&"missing IOC text"))?;
+                let digest = Digest::from_hex(hexd).map_err(|e| bad(&e))?;
+                let text: String = serde_json::from_str(text).map_err(|e| bad(&e))?;
+                Ok(Some((digest, text)))
             })
             .collect::<Result<Vec<_>>>()?;
         if slots.len() > params::MAX_SET_SLOTS {

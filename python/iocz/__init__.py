@@ -20,6 +20,7 @@ from iocz._iocz import (
     pbs_count,
     reset_pbs_count,
 )
+from iocz.sysmon import split_hashes
 from iocz import namespace as _namespace  # registers the `.fhe` expression namespace
 
 __version__ = "0.1.0"
@@ -38,5 +39,6 @@ __all__ = [
     "parameter_set",
     "pbs_count",
     "reset_pbs_count",
+    "split_hashes",
 ]
 del _namespace

@@ -14,6 +14,7 @@ _LIB = Path(__file__).parent
 
 Bits = Literal[64, 128, 256]
 DigitBits = Literal["auto", 2, 4]
+DomainMatch = Literal["exact", "subdomain"]
 
 
 class FheMatch(pl.Expr):
@@ -108,18 +109,33 @@ class FheExpr:
         self,
         iocs: EncryptedSet,
         *,
+        match: DomainMatch = "exact",
         bits: Bits = 256,
         digit_bits: DigitBits = "auto",
     ) -> FheIsIn:
-        """Encrypted ``column ∈ iocs`` per row, for a plaintext column (null never matches).
+        """Encrypted "the row matches an IOC of ``iocs``", for a plaintext column.
 
-        Each distinct value is compared only with its 2–3 cuckoo candidate slots. Follow with
-        ``.fhe.count()`` or ``.fhe.count_per_ioc()``. ``bits`` < 256 compares the lowest bits
-        only (false-match probability ≤ distinct values × 2 / 2**bits).
+        Each value is canonicalised for the set's type and expanded into candidates in the
+        clear: itself for hashes and exact domains; with ``match="subdomain"`` (domain sets)
+        every parent domain too; one masked prefix per declared CIDR length (IP sets); every
+        window of every declared length (substring sets). Each distinct candidate is compared
+        only with its 2–3 cuckoo slots. Nulls, empty strings, the all-zero imphash and values
+        that are not names/addresses (domain and IP sets) never match; malformed hashes are
+        errors. Follow with ``.fhe.count()`` (rows with at least one match) or
+        ``.fhe.count_per_ioc()`` (rows containing each IOC). ``bits`` < 256 compares the lowest
+        bits only (false-match probability ≤ distinct candidates × 3 / 2**bits).
         """
         if not isinstance(iocs, EncryptedSet):
             raise TypeError(f"is_in needs an iocz.EncryptedSet, not {type(iocs).__name__}")
-        kwargs: dict[str, object] = {"set": iocs.set_id, **_match_kwargs(bits, digit_bits)}
+        if match not in ("exact", "subdomain"):
+            raise ValueError(f'match must be "exact" or "subdomain", not {match!r}')
+        if match == "subdomain" and iocs.ioc_type != "domain":
+            raise ValueError(f'match="subdomain" needs a domain set, not a {iocs.ioc_type} set')
+        kwargs: dict[str, object] = {
+            "set": iocs.set_id,
+            "match": match,
+            **_match_kwargs(bits, digit_bits),
+        }
         expr = register_plugin_function(
             plugin_path=_LIB,
             function_name="fhe_is_in",

@@ -1,5 +1,6 @@
-//! AND of many encrypted booleans: sum up to [`MAX_NOISE_LEVEL`] of them (the noise budget),
-//! then one PBS tests `sum == count`. 128 inputs cost 32 PBS, 64 inputs 16, 16 inputs 4.
+//! AND / OR of many encrypted booleans: sum up to [`MAX_NOISE_LEVEL`] of them (the noise
+//! budget), then one PBS tests `sum == count` (AND) or `sum != 0` (OR). 128 inputs cost 32 PBS,
+//! 64 inputs 16, 16 inputs 4.
 
 use tfhe::shortint::server_key::LookupTableOwned;
 use tfhe::shortint::{Ciphertext, ServerKey};
@@ -25,38 +26,54 @@ impl AndLuts {
 /// groups of [`MAX_NOISE_LEVEL`] and carries the remainder up unchanged, which reaches the
 /// minimum of ⌈(n-1)/4⌉ PBS. Sequential: callers parallelise across independent ANDs.
 pub fn and_all(sks: &ServerKey, luts: &AndLuts, inputs: &[&Ciphertext]) -> Ciphertext {
-    assert!(!inputs.is_empty(), "AND of nothing");
+    tree(sks, inputs, &|n| &luts.all_set[n - 1])
+}
+
+/// Encrypted OR of `inputs` (fresh booleans), with `any` = [`any_lut`]: same shape and cost
+/// as [`and_all`].
+pub fn or_all(sks: &ServerKey, any: &LookupTableOwned, inputs: &[&Ciphertext]) -> Ciphertext {
+    tree(sks, inputs, &|_| any)
+}
+
+/// The OR table `x → (x != 0)` (the counters' refresh table).
+pub use super::counter::refresh_lut as any_lut;
+
+/// Reduce `inputs` in groups of up to [`MAX_NOISE_LEVEL`]; `lut(n)` tests a group of `n`.
+fn tree<'l>(
+    sks: &ServerKey,
+    inputs: &[&Ciphertext],
+    lut: &dyn Fn(usize) -> &'l LookupTableOwned,
+) -> Ciphertext {
+    assert!(!inputs.is_empty(), "boolean tree of nothing");
     if inputs.len() == 1 {
         return inputs[0].clone();
     }
     if inputs.len() <= MAX_NOISE_LEVEL {
-        return and_group(sks, luts, inputs.iter().copied());
+        return group(sks, lut, inputs);
     }
     let full = inputs.len() / MAX_NOISE_LEVEL * MAX_NOISE_LEVEL;
     let mut next: Vec<Ciphertext> = inputs[..full]
         .chunks(MAX_NOISE_LEVEL)
-        .map(|group| and_group(sks, luts, group.iter().copied()))
+        .map(|g| group(sks, lut, g))
         .collect();
     next.extend(inputs[full..].iter().map(|c| (*c).clone()));
     let refs: Vec<&Ciphertext> = next.iter().collect();
-    and_all(sks, luts, &refs)
+    tree(sks, &refs, lut)
 }
 
-fn and_group<'a>(
+fn group<'l>(
     sks: &ServerKey,
-    luts: &AndLuts,
-    group: impl ExactSizeIterator<Item = &'a Ciphertext>,
+    lut: &dyn Fn(usize) -> &'l LookupTableOwned,
+    inputs: &[&Ciphertext],
 ) -> Ciphertext {
-    let n = group.len();
-    let mut it = group;
-    let mut sum = it.next().expect("non-empty group").clone();
-    for ct in it {
+    let mut sum = inputs[0].clone();
+    for ct in &inputs[1..] {
         sks.unchecked_add_assign(&mut sum, ct);
     }
-    sks.apply_lookup_table(&sum, &luts.all_set[n - 1])
+    sks.apply_lookup_table(&sum, lut(inputs.len()))
 }
 
-/// Number of PBS [`and_all`] spends on `n` inputs.
+/// Number of PBS [`and_all`] (or [`or_all`]) spends on `n` inputs.
 pub fn and_cost(n: usize) -> usize {
     if n <= 1 {
         0

@@ -171,3 +171,43 @@ pub fn sum_counts(
     });
     sum
 }
+
+/// Items weighed per batch by [`weighted_sum`]: bounds its memory (a 16-block radix each).
+const WEIGHT_BATCH: usize = 256;
+
+/// Encrypted `Σ weight × boolean` where any number of the booleans may be true (a general sum,
+/// unlike [`OneHotCounter`]). Each boolean becomes a radix whose 2-bit blocks are the base-4
+/// digits of its weight times the boolean (digit 1: the boolean itself; 2 or 3: one PBS), and
+/// tfhe sums them. `anchor` (any genuinely encrypted block) makes the zero of an empty sum.
+pub fn weighted_sum(
+    sks: &tfhe::integer::ServerKey,
+    items: &[(Ciphertext, u64)],
+    anchor: &Ciphertext,
+) -> RadixCiphertext {
+    let shortint: &ServerKey = sks.as_ref();
+    let blocks = COUNT_BITS / 2;
+    let times = [2u64, 3].map(|d| shortint.generate_lookup_table(move |x| (x & 1) * d));
+    let zero = shortint.create_trivial(0);
+    let partials: Vec<RadixCiphertext> = items
+        .chunks(WEIGHT_BATCH)
+        .map(|batch| {
+            let radixes: Vec<RadixCiphertext> = batch
+                .par_iter()
+                .map(|(boolean, weight)| {
+                    assert!(*weight < (1u64 << COUNT_BITS), "weight exceeds the count width");
+                    let digits = (0..blocks).map(|j| match weight >> (2 * j) & 3 {
+                        0 => zero.clone(),
+                        1 => boolean.clone(),
+                        d => shortint.apply_lookup_table(boolean, &times[d as usize - 2]),
+                    });
+                    RadixCiphertext::from(digits.collect::<Vec<_>>())
+                })
+                .collect();
+            sum_counts(sks, &radixes, anchor)
+        })
+        .collect();
+    if partials.len() == 1 {
+        return partials.into_iter().next().unwrap();
+    }
+    sum_counts(sks, &partials, anchor)
+}

@@ -4,10 +4,10 @@
 
 use rayon::prelude::*;
 use tfhe::integer::prelude::ServerKeyDefaultCMux;
-use tfhe::integer::{BooleanBlock, RadixCiphertext, ServerKey};
+use tfhe::integer::{RadixCiphertext, ServerKey};
 use tfhe::shortint::Ciphertext;
 
-use super::counter::sum_counts;
+use super::counter::weighted_sum;
 use crate::ciphertexts::COUNT_BLOCKS;
 
 /// Encrypted `value == cell` for every cell.
@@ -29,11 +29,8 @@ pub fn count_booleans(
     booleans: &[Ciphertext],
     anchor: &Ciphertext,
 ) -> RadixCiphertext {
-    let radixes: Vec<RadixCiphertext> = booleans
-        .par_iter()
-        .map(|b| BooleanBlock::new_unchecked(b.clone()).into_radix(COUNT_BLOCKS, sks))
-        .collect();
-    sum_counts(sks, &radixes, anchor)
+    let weighted: Vec<(Ciphertext, u64)> = booleans.iter().map(|b| (b.clone(), 1)).collect();
+    weighted_sum(sks, &weighted, anchor)
 }
 
 /// The seed prototype's way, kept only as the benchmark baseline: every row encrypted, compared

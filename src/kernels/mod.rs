@@ -16,6 +16,7 @@ pub mod counter;
 pub mod dedup;
 pub mod encrypted;
 pub mod matching;
+pub mod row_matching;
 pub mod selectors;
 pub mod set_matching;
 

@@ -30,11 +30,12 @@ impl DigitBits {
         }
     }
 
-    /// PBS spent building a selector table of this width.
-    pub fn build_cost(self) -> usize {
+    /// PBS spent building a selector table of this width covering the lowest `covered_bits`.
+    pub fn build_cost(self, covered_bits: usize) -> usize {
+        let blocks = covered_bits / 2;
         match self {
-            DigitBits::Two => DIGEST_BLOCKS,
-            DigitBits::Four => DIGEST_BLOCKS / 2 * 9,
+            DigitBits::Two => blocks,
+            DigitBits::Four => blocks / 2 * 9,
         }
     }
 
@@ -45,7 +46,9 @@ impl DigitBits {
 
     /// The width that minimises build + `comparisons` comparisons.
     pub fn cheapest(comparisons: usize, compare_bits: usize) -> DigitBits {
-        let total = |w: DigitBits| w.build_cost() + comparisons * w.compare_cost(compare_bits);
+        let total = |w: DigitBits| {
+            w.build_cost(compare_bits) + comparisons * w.compare_cost(compare_bits)
+        };
         if total(DigitBits::Four) < total(DigitBits::Two) {
             DigitBits::Four
         } else {
@@ -54,21 +57,33 @@ impl DigitBits {
     }
 }
 
-/// The one-hot selectors of one encrypted value.
+/// The one-hot selectors of one encrypted value (of its lowest `covered` bits).
 pub struct Selectors {
     bits: DigitBits,
+    covered: usize,
     /// `table[i][t]` encrypts `digit_i == t`.
     table: Vec<Vec<Ciphertext>>,
 }
 
 impl Selectors {
-    /// Compute the selectors of `value` (a 128-block radix ciphertext).
-    pub fn new(sks: &ServerKey, value: &RadixCiphertext, bits: DigitBits) -> Selectors {
+    /// Compute the selectors of the lowest `covered` bits (64, 128 or 256) of `value` (a
+    /// 128-block radix ciphertext): enough for comparisons of up to `covered` bits.
+    pub fn new(
+        sks: &ServerKey,
+        value: &RadixCiphertext,
+        bits: DigitBits,
+        covered: usize,
+    ) -> Selectors {
         assert_eq!(
             value.blocks().len(),
             DIGEST_BLOCKS,
             "selectors need a 256-bit value"
         );
+        assert!(
+            [64, 128, 256].contains(&covered),
+            "selectors cover 64, 128 or 256 bits"
+        );
+        let blocks = &value.blocks()[..covered / 2];
         let is = |t: u64| move |x: u64| u64::from(x == t);
         let eq_lut = {
             let fns = [is(0), is(1), is(2), is(3)];
@@ -76,8 +91,7 @@ impl Selectors {
             sks.generate_many_lookup_table(&refs)
         };
         let table = match bits {
-            DigitBits::Two => value
-                .blocks()
+            DigitBits::Two => blocks
                 .par_iter()
                 .map(|b| sks.apply_many_lookup_table(b, &eq_lut))
                 .collect(),
@@ -92,8 +106,7 @@ impl Selectors {
                         sks.generate_many_lookup_table(&[&fa as &dyn Fn(u64) -> u64, &fb])
                     })
                     .collect();
-                value
-                    .blocks()
+                blocks
                     .par_chunks(2)
                     .map(|pair| {
                         let (lo, hi) = (&pair[0], &pair[1]);
@@ -111,7 +124,16 @@ impl Selectors {
                     .collect()
             }
         };
-        Selectors { bits, table }
+        Selectors {
+            bits,
+            covered,
+            table,
+        }
+    }
+
+    /// Bits covered: comparisons may use up to this many.
+    pub fn covered(&self) -> usize {
+        self.covered
     }
 
     /// The digit width.
@@ -124,7 +146,7 @@ impl Selectors {
         self.table.iter().map(Vec::len).sum()
     }
 
-    /// Never empty (a table always covers 256 bits).
+    /// Never empty (a table covers at least 64 bits).
     pub fn is_empty(&self) -> bool {
         false
     }
@@ -132,6 +154,7 @@ impl Selectors {
     /// The booleans whose AND says "the encrypted value equals `digest`" on its lowest
     /// `compare_bits` bits (256 for exact equality).
     pub fn select<'a>(&'a self, digest: &Digest, compare_bits: usize) -> Vec<&'a Ciphertext> {
+        assert!(compare_bits <= self.covered, "comparison wider than the table");
         let digits = compare_bits / self.bits.bits();
         (0..digits)
             .map(|i| &self.table[i][digest.digit(self.bits.bits(), i) as usize])

@@ -52,7 +52,12 @@ impl<F: Fn(usize) -> RadixCiphertext + Sync> SlotSelectors for BuildSelectors<'_
         let width = self
             .bits
             .unwrap_or_else(|| DigitBits::cheapest(comparisons, self.compare_bits));
-        Arc::new(Selectors::new(self.sks, &(self.slot_value)(slot), width))
+        Arc::new(Selectors::new(
+            self.sks,
+            &(self.slot_value)(slot),
+            width,
+            self.compare_bits,
+        ))
     }
 }
 
@@ -103,7 +108,7 @@ pub fn planned_pbs(
         .map(|(_, l)| l)
         .map(|l| {
             let w = bits.unwrap_or_else(|| DigitBits::cheapest(l.len(), compare_bits));
-            (w.build_cost() + l.len() * w.compare_cost(compare_bits)) as u64
+            (w.build_cost(compare_bits) + l.len() * w.compare_cost(compare_bits)) as u64
         })
         .sum()
 }

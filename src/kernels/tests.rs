@@ -10,6 +10,8 @@ use super::selectors::{DigitBits, Selectors};
 use super::{dedup, encrypted, matching};
 use crate::ciphertexts;
 use crate::digest::Digest;
+use crate::ioc::{CanonicalIoc, IocType, SetSpec};
+use crate::set::{EncryptedSet, Manifest};
 use crate::keys::{ClientKey, Decrypted, ServerKey};
 
 struct Keys {
@@ -38,6 +40,14 @@ fn near_miss(base: Digest) -> Digest {
     d
 }
 
+/// A SHA-256 set of `iocs` (their digests).
+fn sha_set(iocs: &[Digest], hashes: u8) -> crate::Result<(EncryptedSet, Manifest)> {
+    let canonical: Vec<CanonicalIoc> = iocs.iter().map(|d| CanonicalIoc::sha256(*d)).collect();
+    keys()
+        .client
+        .encrypt_set(SetSpec::new(IocType::Sha256, true), &canonical, hashes, 0)
+}
+
 fn decrypt_count(count: &tfhe::integer::RadixCiphertext) -> u64 {
     let k = keys();
     let bytes = ciphertexts::seal_count(k.client.id(), count).unwrap();
@@ -51,7 +61,7 @@ fn ioc_selectors(ioc: Digest, bits: DigitBits) -> Selectors {
     let k = keys();
     let bytes = k.client.encrypt_value(&ioc).unwrap();
     let (_, radix) = ciphertexts::value_radix(&bytes).unwrap();
-    Selectors::new(k.server.shortint(), &radix, bits)
+    Selectors::new(k.server.shortint(), &radix, bits, 256)
 }
 
 #[test]
@@ -213,7 +223,7 @@ fn set_counts_per_slot_and_total_equal_plaintext() {
     let k = keys();
     // Duplicated IOC, an IOC that never occurs, and a near miss sharing all digits but one.
     let iocs = [digest(20), digest(21), digest(20), digest(22)];
-    let (set, manifest) = k.client.encrypt_set(&iocs, 2).unwrap();
+    let (set, manifest) = sha_set(&iocs, 2).unwrap();
     assert_eq!(
         manifest.slots.iter().flatten().count(),
         3,
@@ -245,8 +255,8 @@ fn set_counts_per_slot_and_total_equal_plaintext() {
     };
     assert_eq!(set_id, set.id);
     for (slot, ioc) in manifest.slots.iter().enumerate() {
-        let truth = ioc.map_or(0, |d| {
-            column.iter().filter(|v| **v == Some(d)).count() as u64
+        let truth = ioc.as_ref().map_or(0, |(d, _)| {
+            column.iter().filter(|v| **v == Some(*d)).count() as u64
         });
         assert_eq!(
             per_slot[slot], truth,
@@ -259,19 +269,110 @@ fn set_counts_per_slot_and_total_equal_plaintext() {
 
 #[test]
 fn set_wire_format_round_trips_and_rejects_tampering() {
-    use crate::set::{EncryptedSet, Manifest};
     let k = keys();
-    let (set, manifest) = k.client.encrypt_set(&[digest(30)], 3).unwrap();
+    let (set, manifest) = sha_set(&[digest(30)], 3).unwrap();
     let bytes = set.to_bytes();
     let back = EncryptedSet::from_bytes(&bytes).unwrap();
     assert_eq!(
-        (back.id, back.cuckoo, back.slots.len()),
-        (set.id, set.cuckoo, set.slots.len())
+        (back.id, back.cuckoo, back.slots.len(), &back.spec),
+        (set.id, set.cuckoo, set.slots.len(), &set.spec)
     );
     assert!(EncryptedSet::from_bytes(&bytes[..bytes.len() - 1]).is_err());
     let mut extra = bytes.clone();
     extra.push(0);
     assert!(EncryptedSet::from_bytes(&extra).is_err());
     assert_eq!(Manifest::from_text(&manifest.to_text()).unwrap(), manifest);
-    assert!(k.client.encrypt_set(&[], 2).is_err());
+    assert!(sha_set(&[], 2).is_err());
+    // A typed set keeps its type, case rule and declared lengths; IOC text with tabs and
+    // newlines survives the manifest.
+    let spec = SetSpec::new(IocType::Substring, false);
+    let iocs = vec![spec.canonical_ioc("a\tb\nc").unwrap()];
+    let spec = spec.with_lengths(&iocs, &[9]).unwrap();
+    let (typed, manifest) = k.client.encrypt_set(spec.clone(), &iocs, 2, 5).unwrap();
+    assert!(typed.slots.len() >= 11, "padded to 5 IOCs");
+    let typed_bytes = typed.to_bytes();
+    assert_eq!(EncryptedSet::from_bytes(&typed_bytes).unwrap().spec, spec);
+    assert_eq!(Manifest::from_text(&manifest.to_text()).unwrap(), manifest);
+    // An unknown type or an invalid declared length is refused on load (body: id 8, seed 16,
+    // hashes 1, slots 4, then type, case rule, length count, lengths).
+    let body = typed_bytes.iter().position(|b| *b == b'\n').unwrap() + 1;
+    let mut bad = typed_bytes.clone();
+    bad[body + 29] = 99;
+    assert!(EncryptedSet::from_bytes(&bad).is_err());
+    let mut bad = typed_bytes.clone();
+    bad[body + 33..body + 35].copy_from_slice(&0u16.to_le_bytes());
+    assert!(EncryptedSet::from_bytes(&bad).is_err());
+}
+
+#[test]
+fn rows_with_several_candidates_count_once_per_ioc_and_once_in_total() {
+    use super::row_matching::{any_per_value, count_rows, encrypted_false, Expanded};
+    use super::set_matching::{count_per_slot, BuildSelectors};
+    let k = keys();
+    let iocs = [digest(40), digest(41), digest(42)];
+    let (set, manifest) = sha_set(&iocs, 2).unwrap();
+    // Distinct row values as candidate lists (with multiplicities): a value holding two IOCs,
+    // a value holding one IOC twice, a value with no match, a value with no candidates.
+    let values = vec![
+        (vec![digest(40), digest(41), digest(43)], 3u64),
+        (vec![digest(41), digest(41), digest(44)], 2),
+        (vec![digest(45), near_miss(digest(42))], 4),
+        (vec![], 5),
+        (vec![digest(42)], 1),
+    ];
+    let expanded = Expanded::new(values.clone());
+    let radix = |s: usize| ciphertexts::value_radix(&set.slots[s]).unwrap().1;
+    let sks = k.server.shortint();
+    // 64-bit comparisons: a quarter of the selector bootstraps (the near miss still differs).
+    let tables = BuildSelectors {
+        sks,
+        slot_value: radix,
+        bits: None,
+        compare_bits: 64,
+    };
+    let anchor = radix(0).blocks()[0].clone();
+    // Per IOC: rows containing it at least once.
+    let counts = count_per_slot(sks, &tables, &anchor, &set.cuckoo, &expanded.candidate_rows(), 64, 1);
+    let bytes = ciphertexts::seal_counts(k.client.id(), set.id, &counts).unwrap();
+    let Decrypted::Counts { per_slot, .. } = k.client.decrypt(&bytes).unwrap() else {
+        panic!()
+    };
+    for (slot, ioc) in manifest.slots.iter().enumerate() {
+        let truth: u64 = ioc.as_ref().map_or(0, |(d, _)| {
+            values.iter().filter(|(c, _)| c.contains(d)).map(|(_, m)| m).sum()
+        });
+        assert_eq!(per_slot[slot], truth, "slot {slot}");
+    }
+    // Rows with at least one match: 3 + 2 + 1, not the per-IOC sum 3 + 5 + 1.
+    let total = count_rows(k.server.integer(), &tables, &anchor, &set.cuckoo, &expanded, 64);
+    assert_eq!(decrypt_count(&total), 6);
+    // Materialised per value.
+    let any = any_per_value(sks, &tables, &set.cuckoo, &expanded, 64);
+    let never = encrypted_false(sks, &anchor);
+    let got: Vec<bool> = any
+        .iter()
+        .map(|m| {
+            let bytes = ciphertexts::seal_match(k.client.id(), m.as_ref().unwrap_or(&never)).unwrap();
+            k.client.decrypt(&bytes).unwrap() == Decrypted::Match(true)
+        })
+        .collect();
+    assert_eq!(got, [true, true, false, false, true]);
+    assert!(any[3].is_none());
+}
+
+#[test]
+fn weighted_sum_of_many_true_booleans() {
+    use super::counter::weighted_sum;
+    let k = keys();
+    let sks = k.server.shortint();
+    let anchor = ioc_selectors(digest(50), DigitBits::Two).anchor().clone();
+    let boolean = |b: bool| {
+        let mut ct = sks.apply_lookup_table(&anchor, &sks.generate_lookup_table(move |_| u64::from(b)));
+        ct.degree = tfhe::shortint::ciphertext::Degree::new(1);
+        ct
+    };
+    let items = vec![(boolean(true), 7u64), (boolean(true), 1 << 20), (boolean(false), 9), (boolean(true), 2)];
+    let sum = weighted_sum(k.server.integer(), &items, &anchor);
+    assert_eq!(decrypt_count(&sum), 7 + (1 << 20) + 2);
+    assert_eq!(decrypt_count(&weighted_sum(k.server.integer(), &[], &anchor)), 0);
 }

@@ -1,0 +1,179 @@
+"""IOC types on the full real logs: expansion sizes, PBS and time, checked against Polars.
+
+    python benches/ioc_types.py --case {dns,dns-subdomain,imphash,cmdline,ip} [--iocs K]
+                                [--bits B] [--sample-slots S] [--total] [--json]
+
+Cases (all rows of the named file; IOCs drawn from the real IOC lists, hits planted where the
+lists do not overlap the logs):
+- dns / dns-subdomain: dns_events `query` vs ioc_network domains (every domain IOC that matches
+  a query exactly or as a parent domain, topped up with IOCs that never match), exact or
+  subdomain matching;
+- imphash: sysmon_hash_events `imphash` vs ioc_hashes imphash IOCs;
+- cmdline: cmdline_events `cmdline` vs K substrings (fragments of real command lines and
+  misses) of lengths 6–12, case-insensitive;
+- ip: dns_events `dst_ip` vs private ranges, public /24s and single addresses.
+
+Per-IOC counts are computed (with `--sample-slots S`, only every (B/S)-th slot, the PBS and
+time scaled by the planned work fraction, as in benches/matching.py) and checked against
+plaintext Polars. `--total` also computes rows-with-any-match in full.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+
+import iocz
+
+sys.path.insert(0, str(Path(__file__).parent))
+from matching import DATA, set_count_expr  # noqa: E402
+
+
+def suffixes(name: str) -> list[str]:
+    labels = name.lower().rstrip(".").split(".")
+    return [".".join(labels[i:]) for i in range(len(labels))]
+
+
+def dns_case(k: int, subdomain: bool) -> tuple[pl.DataFrame, str, list[str], dict]:
+    df = pl.read_parquet(DATA / "dns_events.parquet").select("query")
+    doms = (
+        pl.scan_parquet(DATA / "ioc_network.parquet")
+        .filter(pl.col("ioc_type") == "domain")
+        .select(pl.col("value").str.to_lowercase())
+        .collect()["value"]
+    )
+    names = df["query"].drop_nulls().unique()
+    expanded = pl.DataFrame({"q": names}).with_columns(
+        pl.col("q").map_elements(suffixes if subdomain else (lambda n: [n.lower()]), return_dtype=pl.List(pl.String)).alias("s")
+    ).explode("s")
+    hits = expanded.filter(pl.col("s").is_in(doms.implode()))["s"].unique().sort().to_list()
+    iocs = hits[:k] + [d for d in doms.head(k * 4).to_list() if d not in hits][: max(0, k - len(hits))]
+    q = pl.col("query").str.to_lowercase().str.strip_chars_end(".")
+    match = [(q == d) | (q.str.ends_with("." + d) if subdomain else pl.lit(False)) for d in iocs]
+    per = {d: df.select(m.sum()).item() for d, m in zip(iocs, match)}
+    anyone = df.select(pl.any_horizontal(match).sum()).item()
+    return df, "query", iocs, {"type": "domain", "match": "subdomain" if subdomain else "exact", "truth": per, "any": anyone}
+
+
+def imphash_case(k: int) -> tuple[pl.DataFrame, str, list[str], dict]:
+    df = pl.read_parquet(DATA / "sysmon_hash_events.parquet").select("imphash")
+    ioc = pl.read_parquet(DATA / "ioc_hashes.parquet").filter(pl.col("ioc_type") == "imphash")
+    values = ioc.select(pl.col("value").str.to_lowercase())["value"].unique().sort()
+    hits = values.filter(values.is_in(df["imphash"].implode())).to_list()
+    iocs = hits + [v for v in values.to_list() if v not in hits][: max(0, k - len(hits))]
+    per = {i: df.filter(pl.col("imphash") == i).height for i in iocs}
+    return df, "imphash", iocs, {"type": "imphash", "match": "exact", "truth": per, "any": sum(per.values())}
+
+
+def cmdline_case(k: int) -> tuple[pl.DataFrame, str, list[str], dict]:
+    df = pl.read_parquet(DATA / "cmdline_events.parquet").select("cmdline")
+    seeds = ["whoami", "mimikatz", "lsadump::", "key4.db", "logins.json", "-encodedcommand",
+             "vssadmin", "procdump", "rundll32", "comsvcs", "sekurlsa", "invoke-", "bypass",
+             "downloadstring", "certutil", "schtasks"]
+    iocs = seeds[:k]
+    low = pl.col("cmdline").str.to_lowercase()
+    per = {f: df.select(low.str.contains(f, literal=True).sum()).item() for f in iocs}
+    anyone = df.select(pl.any_horizontal([low.str.contains(f, literal=True) for f in iocs]).sum()).item()
+    return df, "cmdline", iocs, {"type": "substring", "match": "exact", "truth": per, "any": anyone}
+
+
+def ip_case(k: int) -> tuple[pl.DataFrame, str, list[str], dict]:
+    df = pl.read_parquet(DATA / "dns_events.parquet").select("dst_ip")
+    public = [a for a in df["dst_ip"].drop_nulls().unique().sort().to_list() if not ipaddress.ip_address(a).is_private]
+    nets = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+    nets += [str(ipaddress.ip_network(a + "/24", strict=False)) for a in public[: (k - 3) // 2]]
+    nets += public[-(k - len(nets)):] if k > len(nets) else []
+    nets = list(dict.fromkeys(nets))[:k]
+    addrs = [None if a is None else ipaddress.ip_address(a) for a in df["dst_ip"]]
+    networks = [ipaddress.ip_network(n) for n in nets]
+    per = {
+        str(net) if net.prefixlen < 32 else str(net.network_address): sum(1 for a in addrs if a is not None and a in net)
+        for net in networks
+    }
+    anyone = sum(1 for a in addrs if a is not None and any(a in net for net in networks))
+    return df, "dst_ip", nets, {"type": "ipv4", "match": "exact", "truth": per, "any": anyone}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--case", required=True, choices=["dns", "dns-subdomain", "imphash", "cmdline", "ip"])
+    p.add_argument("--iocs", type=int, default=16)
+    p.add_argument("--bits", type=int, default=256, choices=[64, 128, 256])
+    p.add_argument("--sample-slots", type=int, default=0)
+    p.add_argument("--total", action="store_true", help="also compute rows with any match (full)")
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args()
+    log = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
+
+    build = {
+        "dns": lambda: dns_case(args.iocs, False),
+        "dns-subdomain": lambda: dns_case(args.iocs, True),
+        "imphash": lambda: imphash_case(args.iocs),
+        "cmdline": lambda: cmdline_case(args.iocs),
+        "ip": lambda: ip_case(args.iocs),
+    }[args.case]
+    df, column, iocs, spec = build()
+    ck = iocz.ClientKey.generate()
+    ck.server_key()
+    enc = ck.encrypt_set(iocs, type=spec["type"])
+    stride = max(1, enc.slots // args.sample_slots) if args.sample_slots else 1
+    values = df[column].to_list()
+    full, candidates = iocz._iocz._planned_pbs(enc.set_id, values, args.bits, 1, spec["match"])
+    done, _ = iocz._iocz._planned_pbs(enc.set_id, values, args.bits, stride, spec["match"])
+    log(f"{args.case}: {df.height} rows, {df[column].n_unique()} distinct, {candidates} candidates; {enc!r}")
+
+    iocz.reset_pbs_count()
+    t = time.perf_counter()
+    got = ck.decrypt(df.select(set_count_expr(enc, args.bits, stride, column, spec["match"])).item())
+    seconds = time.perf_counter() - t
+    pbs = iocz.pbs_count()
+    truth = spec["truth"]
+    correct = got == truth if stride == 1 else all(got[i] in (0, truth[i]) for i in truth)
+    fraction = done / full if full else 1.0
+    result = {
+        "case": args.case,
+        "rows": df.height,
+        "distinct_values": df[column].n_unique(),
+        "distinct_candidates": candidates,
+        "iocs": len(truth),
+        "lengths": enc.lengths,
+        "slots": enc.slots,
+        "bits": args.bits,
+        "matching_rows_per_ioc": sum(truth.values()),
+        "pbs_per_ioc_counts": round(pbs / fraction),
+        "seconds_per_ioc_counts": round(seconds / fraction, 1),
+        "pbs_per_candidate": round(pbs / fraction / max(candidates, 1), 2),
+        "extrapolated": stride > 1,
+        "work_fraction_computed": round(fraction, 4),
+        "correct": correct,
+    }
+    if args.total:
+        member = pl.col(column).fhe.is_in(enc, match=spec["match"], bits=args.bits)  # type: ignore[arg-type]
+        iocz.reset_pbs_count()
+        t = time.perf_counter()
+        total = ck.decrypt(df.select(member.fhe.count()).item())
+        result["seconds_total"] = round(time.perf_counter() - t, 1)
+        result["pbs_total"] = iocz.pbs_count()
+        result["rows_with_any_match"] = total
+        result["correct"] = correct and total == spec["any"]
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    result["machine"] = f"{platform.machine()} {os.cpu_count()} cpus"
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for k, v in result.items():
+            print(f"{k:>24}: {v}")
+    return 0 if correct else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
