@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import json
 import os
 import platform
 import resource
@@ -37,7 +36,7 @@ import polars as pl
 import iocz
 
 sys.path.insert(0, str(Path(__file__).parent))
-from matching import DATA, set_count_expr  # noqa: E402
+from matching import DATA, report, set_count_expr  # noqa: E402
 
 
 def dns_case(k: int, subdomain: bool) -> tuple[pl.DataFrame, str, list[str], dict]:
@@ -46,6 +45,8 @@ def dns_case(k: int, subdomain: bool) -> tuple[pl.DataFrame, str, list[str], dic
         pl.scan_parquet(DATA / "ioc_network.parquet")
         .filter(pl.col("ioc_type") == "domain")
         .select(pl.col("value").str.to_lowercase())
+        # plain names only (the list also holds maltrail's ".suffix" notation)
+        .filter(pl.col("value").str.contains(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)+$"))
         .collect()["value"]
     )
     names = df["query"].drop_nulls().unique()
@@ -182,11 +183,7 @@ def main() -> int:
         result["correct"] = correct and total == any_truth
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     result["machine"] = f"{platform.machine()} {os.cpu_count()} cpus"
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for k, v in result.items():
-            print(f"{k:>24}: {v}")
+    report(result, args.json)
     return 0 if correct else 1
 
 

@@ -191,12 +191,17 @@ def main() -> int:
         "set_bytes": enc.size,
         "machine": f"{platform.machine()} {os.cpu_count()} cpus",
     }
-    if args.json:
+    report(result, args.json)
+    return 0 if correct else 1
+
+
+def report(result: dict, as_json: bool) -> None:
+    """Print `result` as one JSON object or as aligned lines."""
+    if as_json:
         print(json.dumps(result))
     else:
         for k, v in result.items():
             print(f"{k:>30}: {v}")
-    return 0 if correct else 1
 
 
 if __name__ == "__main__":

@@ -390,7 +390,11 @@ fn expand(
         other => Err(Error::InvalidInput(format!(
             "column {:?} has type {other}; expected String{} for {} IOCs",
             series.name().as_str(),
-            if spec.ioc_type.is_hash() { " or Binary" } else { "" },
+            if spec.ioc_type.is_hash() {
+                " or Binary"
+            } else {
+                ""
+            },
             spec.ioc_type.name()
         ))),
     }

@@ -2,8 +2,9 @@
 //! logs, without revealing the IOCs.
 //!
 //! Layers (each usable alone): [`params`] (pinned tfhe parameters), [`digest`] (256-bit
-//! canonical values), [`keys`] and [`ciphertexts`] (versioned, size-limited, conformance-checked
-//! serialisation inside an [`envelope`]), [`kernels`] (pure FHE algorithms over tfhe's
+//! canonical values), [`ioc`] (IOC types: canonical forms, type-tagged digests, candidate
+//! expansion of log values), [`keys`] and [`ciphertexts`] (versioned, size-limited,
+//! conformance-checked serialisation inside an [`envelope`]), [`kernels`] (pure FHE algorithms over tfhe's
 //! shortint/integer API with an explicit server key). With the `python` feature, [`python`]
 //! and the Polars expression adapters build the `iocz._iocz` extension module.
 
@@ -11,8 +12,8 @@ pub mod ciphertexts;
 pub mod cuckoo;
 pub mod digest;
 pub mod envelope;
-pub mod ioc;
 pub mod error;
+pub mod ioc;
 pub mod kernels;
 pub mod keys;
 pub mod params;

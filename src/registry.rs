@@ -107,12 +107,9 @@ pub fn selectors(
     let hash: [u8; 32] = Sha256::digest(value_bytes).into();
     {
         let mut cache = lock_selectors();
-        if let Some(pos) = cache
-            .iter()
-            .position(|((h, w, covered), _)| {
-                *h == hash && bits.is_none_or(|b| b == *w) && *covered >= compare_bits
-            })
-        {
+        if let Some(pos) = cache.iter().position(|((h, w, covered), _)| {
+            *h == hash && bits.is_none_or(|b| b == *w) && *covered >= compare_bits
+        }) {
             let entry = cache.remove(pos);
             let table = entry.1.clone();
             cache.push(entry); // most recently used last

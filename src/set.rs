@@ -86,7 +86,9 @@ impl ClientKey {
             manifest_slots
                 .par_iter()
                 .map(|slot| {
-                    let digest = slot.as_ref().map_or_else(|| Digest(rand::random()), |s| s.0);
+                    let digest = slot
+                        .as_ref()
+                        .map_or_else(|| Digest(rand::random()), |s| s.0);
                     self.encrypt_value(&digest)
                 })
                 .collect::<Result<Vec<_>>>()?

@@ -21,6 +21,11 @@ pub fn canonicalise(text: &str) -> Result<String> {
     if name.is_empty() {
         return Err(bad("empty name"));
     }
+    if name.starts_with('.') {
+        return Err(bad(
+            "a leading dot is not a name; give the domain and match=\"subdomain\"",
+        ));
+    }
     if name.contains('*') {
         return Err(bad(
             "wildcards are not names; give the parent domain and match=\"subdomain\"",
@@ -69,10 +74,7 @@ pub fn candidates(value: &str, mode: DomainMatch) -> Vec<Digest> {
     };
     let mut out = vec![digest(&name)];
     if mode == DomainMatch::Subdomain {
-        out.extend(
-            name.match_indices('.')
-                .map(|(i, _)| digest(&name[i + 1..])),
-        );
+        out.extend(name.match_indices('.').map(|(i, _)| digest(&name[i + 1..])));
     }
     out
 }

@@ -97,7 +97,9 @@ pub fn canonical_ioc(family: Family, text: &str) -> Result<CanonicalIoc> {
     if mask(bytes, prefix) != bytes {
         return Err(bad("host bits are set below the prefix length"));
     }
-    let v4 = Ipv6Addr::from(bytes).to_ipv4_mapped().filter(|_| prefix >= V4_OFFSET);
+    let v4 = Ipv6Addr::from(bytes)
+        .to_ipv4_mapped()
+        .filter(|_| prefix >= V4_OFFSET);
     let text = match (v4, prefix) {
         (Some(v4), 128) => v4.to_string(),
         (Some(v4), p) => format!("{v4}/{}", p - V4_OFFSET),

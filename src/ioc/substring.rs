@@ -37,7 +37,9 @@ pub fn canonical_ioc(text: &str, case_sensitive: bool) -> Result<CanonicalIoc> {
     let canonical = canonicalise(text, case_sensitive);
     let chars = canonical.chars().count();
     if chars == 0 {
-        return Err(Error::InvalidInput("an empty substring matches everything; refused".into()));
+        return Err(Error::InvalidInput(
+            "an empty substring matches everything; refused".into(),
+        ));
     }
     if chars > MAX_PATTERN_CHARS {
         return Err(Error::InvalidInput(format!(

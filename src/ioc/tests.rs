@@ -40,14 +40,20 @@ fn type_names_and_codes_round_trip() {
 fn hashes_ignore_case_and_whitespace_and_check_length() {
     let a = ioc(IocType::Md5, " D41D8CD98F00B204E9800998ECF8427E\n");
     assert_eq!(a.text, "d41d8cd98f00b204e9800998ecf8427e");
-    assert_eq!(a.digest, ioc(IocType::Md5, "d41d8cd98f00b204e9800998ecf8427e").digest);
+    assert_eq!(
+        a.digest,
+        ioc(IocType::Md5, "d41d8cd98f00b204e9800998ecf8427e").digest
+    );
     assert!(err(IocType::Md5, "d41d8cd98f00b204e9800998ecf8427").contains("32 hex digits"));
     assert!(err(IocType::Sha1, &"g".repeat(40)).contains("non-hex"));
     // SHA-256 is its own digest; the others are tagged, so equal bytes never collide.
     let sha = "027cc450ef5f8c5f653329641ec1fed91f694e0d229928963b30f6b0d7d3a745";
     assert_eq!(ioc(IocType::Sha256, sha).digest.to_hex(), sha);
     let hex16 = "00112233445566778899aabbccddeeff";
-    assert_ne!(ioc(IocType::Md5, hex16).digest, ioc(IocType::Imphash, hex16).digest);
+    assert_ne!(
+        ioc(IocType::Md5, hex16).digest,
+        ioc(IocType::Imphash, hex16).digest
+    );
 }
 
 #[test]
@@ -57,7 +63,13 @@ fn all_zero_imphash_is_no_imphash() {
     let s = spec(IocType::Imphash);
     assert!(s.candidates(&zero, DomainMatch::Exact).unwrap().is_empty());
     // An all-zero MD5 is an ordinary (if odd) value.
-    assert_eq!(spec(IocType::Md5).candidates(&zero, DomainMatch::Exact).unwrap().len(), 1);
+    assert_eq!(
+        spec(IocType::Md5)
+            .candidates(&zero, DomainMatch::Exact)
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -66,21 +78,40 @@ fn empty_log_values_are_missing_and_bad_hashes_are_errors() {
     assert!(s.candidates("  ", DomainMatch::Exact).unwrap().is_empty());
     assert!(s.candidates("xyz", DomainMatch::Exact).is_err());
     assert!(spec(IocType::Domain).candidates_bytes(b"abc").is_err());
-    assert_eq!(spec(IocType::Md5).candidates_bytes(&[7; 16]).unwrap().len(), 1);
+    assert_eq!(
+        spec(IocType::Md5).candidates_bytes(&[7; 16]).unwrap().len(),
+        1
+    );
 }
 
 #[test]
 fn domains_are_lower_cased_idna_without_trailing_dot() {
     assert_eq!(ioc(IocType::Domain, " Evil.COM. ").text, "evil.com");
-    assert_eq!(ioc(IocType::Domain, "Bücher.example").text, "xn--bcher-kva.example");
+    assert_eq!(
+        ioc(IocType::Domain, "Bücher.example").text,
+        "xn--bcher-kva.example"
+    );
     assert_eq!(
         ioc(IocType::Domain, "xn--bcher-kva.example").digest,
         ioc(IocType::Domain, "bücher.example").digest
     );
-    assert_eq!(ioc(IocType::Domain, "_ldap._tcp.dc.corp").text, "_ldap._tcp.dc.corp");
-    for bad in ["", ".", "a..b", "*.evil.com", "evil .com", "a/b.com", "http://evil.com"] {
+    assert_eq!(
+        ioc(IocType::Domain, "_ldap._tcp.dc.corp").text,
+        "_ldap._tcp.dc.corp"
+    );
+    for bad in [
+        "",
+        ".",
+        "a..b",
+        "*.evil.com",
+        ".ac.cn",
+        "evil .com",
+        "a/b.com",
+        "http://evil.com",
+    ] {
         assert!(spec(IocType::Domain).canonical_ioc(bad).is_err(), "{bad:?}");
     }
+    assert!(err(IocType::Domain, ".ac.cn").contains("leading dot"));
     assert!(err(IocType::Domain, &format!("{}.com", "a".repeat(64))).contains("63"));
     let long = vec!["abcdefghi"; 26].join(".");
     assert!(err(IocType::Domain, &long).contains("253"));
@@ -103,7 +134,11 @@ fn subdomain_matching_uses_label_suffixes() {
 
 #[test]
 fn ips_use_mapped_space_and_masked_cidrs() {
-    let (s, iocs) = set(IocType::Ipv4, true, &["203.0.113.0/24", "198.51.100.7", "10.0.0.0/8"]);
+    let (s, iocs) = set(
+        IocType::Ipv4,
+        true,
+        &["203.0.113.0/24", "198.51.100.7", "10.0.0.0/8"],
+    );
     assert_eq!(s.lengths, vec![8, 24, 32]);
     assert_eq!(iocs[0].text, "203.0.113.0/24");
     assert_eq!(iocs[1].text, "198.51.100.7");
@@ -122,12 +157,19 @@ fn ips_use_mapped_space_and_masked_cidrs() {
     assert!(err(IocType::Ipv4, "2001:db8::/32").contains("IPv4"));
     assert!(err(IocType::Ipv4, "10.0.0").contains("not an IP"));
     // A mapped IPv6 IOC is its IPv4 form.
-    assert_eq!(ioc(IocType::Ipv4, "::ffff:198.51.100.7").digest, iocs[1].digest);
+    assert_eq!(
+        ioc(IocType::Ipv4, "::ffff:198.51.100.7").digest,
+        iocs[1].digest
+    );
 }
 
 #[test]
 fn ipv6_zero_compression_zones_and_brackets() {
-    let (s, iocs) = set(IocType::Ipv6, true, &["2001:DB8:0:0::/32", "2001:db8::1", "10.0.0.0/8"]);
+    let (s, iocs) = set(
+        IocType::Ipv6,
+        true,
+        &["2001:DB8:0:0::/32", "2001:db8::1", "10.0.0.0/8"],
+    );
     assert_eq!(iocs[0].text, "2001:db8::/32");
     assert_eq!(iocs[2].text, "10.0.0.0/8");
     assert_eq!(s.lengths, vec![32, 104, 128]);
@@ -153,8 +195,14 @@ fn substrings_match_windows_with_an_explicit_case_rule() {
     assert!(hits(&cs, &iocs[0], "xKey4.DBx", e));
     // Case-sensitive and -insensitive sets never share digests.
     assert_ne!(
-        SetSpec::new(IocType::Substring, true).canonical_ioc("a").unwrap().digest,
-        SetSpec::new(IocType::Substring, false).canonical_ioc("a").unwrap().digest
+        SetSpec::new(IocType::Substring, true)
+            .canonical_ioc("a")
+            .unwrap()
+            .digest,
+        SetSpec::new(IocType::Substring, false)
+            .canonical_ioc("a")
+            .unwrap()
+            .digest
     );
     // Windows count characters, not bytes; repeated windows appear once.
     let (u, iocs) = set(IocType::Substring, true, &["é€"]);
@@ -169,11 +217,16 @@ fn substrings_match_windows_with_an_explicit_case_rule() {
 fn declared_lengths_are_checked_and_padded() {
     let s = SetSpec::new(IocType::Substring, false);
     let c = vec![s.canonical_ioc("abc").unwrap()];
-    assert_eq!(s.clone().with_lengths(&c, &[5, 3, 4]).unwrap().lengths, vec![3, 4, 5]);
+    assert_eq!(
+        s.clone().with_lengths(&c, &[5, 3, 4]).unwrap().lengths,
+        vec![3, 4, 5]
+    );
     assert!(s.with_lengths(&c, &[0]).is_err());
     let v4 = SetSpec::new(IocType::Ipv4, true);
     assert!(v4.with_lengths(&[], &[33]).is_err());
-    assert!(SetSpec::new(IocType::Md5, true).with_lengths(&[], &[3]).is_err());
+    assert!(SetSpec::new(IocType::Md5, true)
+        .with_lengths(&[], &[3])
+        .is_err());
     let mut too_many = SetSpec::new(IocType::Ipv6, true);
     too_many.lengths = (0..=128).collect();
     assert!(too_many.validate().is_err());
@@ -184,6 +237,10 @@ fn single_candidate_types() {
     assert!(spec(IocType::Sha256).single_candidate(DomainMatch::Exact));
     assert!(spec(IocType::Domain).single_candidate(DomainMatch::Exact));
     assert!(!spec(IocType::Domain).single_candidate(DomainMatch::Subdomain));
-    assert!(set(IocType::Ipv4, true, &["1.2.3.4"]).0.single_candidate(DomainMatch::Exact));
-    assert!(!set(IocType::Substring, true, &["ab"]).0.single_candidate(DomainMatch::Exact));
+    assert!(set(IocType::Ipv4, true, &["1.2.3.4"])
+        .0
+        .single_candidate(DomainMatch::Exact));
+    assert!(!set(IocType::Substring, true, &["ab"])
+        .0
+        .single_candidate(DomainMatch::Exact));
 }

@@ -194,7 +194,10 @@ pub fn weighted_sum(
             let radixes: Vec<RadixCiphertext> = batch
                 .par_iter()
                 .map(|(boolean, weight)| {
-                    assert!(*weight < (1u64 << COUNT_BITS), "weight exceeds the count width");
+                    assert!(
+                        *weight < (1u64 << COUNT_BITS),
+                        "weight exceeds the count width"
+                    );
                     let digits = (0..blocks).map(|j| match weight >> (2 * j) & 3 {
                         0 => zero.clone(),
                         1 => boolean.clone(),

@@ -8,8 +8,9 @@
 //! 4. [`counter`]: `multiplicity × match` summed straight into encrypted bit counters.
 //!
 //! [`set_matching`] does the same against a cuckoo-hashed set of K encrypted IOCs, comparing each
-//! distinct value with its 2–3 candidate slots only. [`encrypted`] holds the
-//! encrypted-vs-encrypted path (encrypted columns).
+//! distinct value with its 2–3 candidate slots only. [`row_matching`] handles log values
+//! expanded into several candidates (per-row de-duplication; rows with at least one match).
+//! [`encrypted`] holds the encrypted-vs-encrypted path (encrypted columns).
 
 pub mod and_tree;
 pub mod counter;

@@ -80,7 +80,10 @@ impl Expanded {
             if !current.is_empty() {
                 let chunk = Expanded::new(current.iter().map(|&v| {
                     let (ids, m) = &self.values[v];
-                    (ids.iter().map(|&i| self.candidates[i as usize]).collect(), *m)
+                    (
+                        ids.iter().map(|&i| self.candidates[i as usize]).collect(),
+                        *m,
+                    )
                 }));
                 out.push((chunk, std::mem::take(current)));
             }
@@ -157,8 +160,10 @@ pub fn count_rows(
         .into_iter()
         .map(|(chunk, _)| {
             let any = chunk_any(shortint, tables, cuckoo, &chunk, compare_bits);
-            let weighted: Vec<(Ciphertext, u64)> =
-                any.into_iter().zip(chunk.values.iter().map(|v| v.1)).collect();
+            let weighted: Vec<(Ciphertext, u64)> = any
+                .into_iter()
+                .zip(chunk.values.iter().map(|v| v.1))
+                .collect();
             weighted_sum(sks, &weighted, anchor)
         })
         .collect();

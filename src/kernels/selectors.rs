@@ -46,9 +46,8 @@ impl DigitBits {
 
     /// The width that minimises build + `comparisons` comparisons.
     pub fn cheapest(comparisons: usize, compare_bits: usize) -> DigitBits {
-        let total = |w: DigitBits| {
-            w.build_cost(compare_bits) + comparisons * w.compare_cost(compare_bits)
-        };
+        let total =
+            |w: DigitBits| w.build_cost(compare_bits) + comparisons * w.compare_cost(compare_bits);
         if total(DigitBits::Four) < total(DigitBits::Two) {
             DigitBits::Four
         } else {
@@ -154,7 +153,10 @@ impl Selectors {
     /// The booleans whose AND says "the encrypted value equals `digest`" on its lowest
     /// `compare_bits` bits (256 for exact equality).
     pub fn select<'a>(&'a self, digest: &Digest, compare_bits: usize) -> Vec<&'a Ciphertext> {
-        assert!(compare_bits <= self.covered, "comparison wider than the table");
+        assert!(
+            compare_bits <= self.covered,
+            "comparison wider than the table"
+        );
         let digits = compare_bits / self.bits.bits();
         (0..digits)
             .map(|i| &self.table[i][digest.digit(self.bits.bits(), i) as usize])

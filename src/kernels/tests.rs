@@ -11,8 +11,8 @@ use super::{dedup, encrypted, matching};
 use crate::ciphertexts;
 use crate::digest::Digest;
 use crate::ioc::{CanonicalIoc, IocType, SetSpec};
-use crate::set::{EncryptedSet, Manifest};
 use crate::keys::{ClientKey, Decrypted, ServerKey};
+use crate::set::{EncryptedSet, Manifest};
 
 struct Keys {
     client: ClientKey,
@@ -46,6 +46,28 @@ fn sha_set(iocs: &[Digest], hashes: u8) -> crate::Result<(EncryptedSet, Manifest
     keys()
         .client
         .encrypt_set(SetSpec::new(IocType::Sha256, true), &canonical, hashes, 0)
+}
+
+/// Selector tables built on demand from `set`'s slots, and an anchor block.
+fn slot_tables(
+    set: &EncryptedSet,
+    compare_bits: usize,
+) -> (
+    super::set_matching::BuildSelectors<
+        'static,
+        impl Fn(usize) -> tfhe::integer::RadixCiphertext + Sync + '_,
+    >,
+    tfhe::shortint::Ciphertext,
+) {
+    let radix = |s: usize| ciphertexts::value_radix(&set.slots[s]).unwrap().1;
+    let anchor = radix(0).blocks()[0].clone();
+    let tables = super::set_matching::BuildSelectors {
+        sks: keys().server.shortint(),
+        slot_value: radix,
+        bits: None,
+        compare_bits,
+    };
+    (tables, anchor)
 }
 
 fn decrypt_count(count: &tfhe::integer::RadixCiphertext) -> u64 {
@@ -219,7 +241,7 @@ fn keys_round_trip_and_corruption_is_refused() {
 #[test]
 fn set_counts_per_slot_and_total_equal_plaintext() {
     use super::counter::sum_counts;
-    use super::set_matching::{count_per_slot, BuildSelectors};
+    use super::set_matching::count_per_slot;
     let k = keys();
     // Duplicated IOC, an IOC that never occurs, and a near miss sharing all digits but one.
     let iocs = [digest(20), digest(21), digest(20), digest(22)];
@@ -235,15 +257,8 @@ fn set_counts_per_slot_and_total_equal_plaintext() {
         .chain([None, Some(near_miss(digest(22)))])
         .collect();
     let distinct = dedup::distinct_with_counts(column.clone());
-    let radix = |s: usize| ciphertexts::value_radix(&set.slots[s]).unwrap().1;
+    let (tables, anchor) = slot_tables(&set, 256);
     let sks = k.server.shortint();
-    let tables = BuildSelectors {
-        sks,
-        slot_value: radix,
-        bits: None,
-        compare_bits: 256,
-    };
-    let anchor = radix(0).blocks()[0].clone();
     let counts = count_per_slot(sks, &tables, &anchor, &set.cuckoo, &distinct, 256, 1);
     let bytes = ciphertexts::seal_counts(k.client.id(), set.id, &counts).unwrap();
     let Decrypted::Counts {
@@ -263,7 +278,7 @@ fn set_counts_per_slot_and_total_equal_plaintext() {
             "slot {slot} ({ioc:?}); dummies must count 0"
         );
     }
-    let total = sum_counts(k.server.integer(), &counts, &radix(0).blocks()[0]);
+    let total = sum_counts(k.server.integer(), &counts, &anchor);
     assert_eq!(decrypt_count(&total), 5);
 }
 
@@ -307,7 +322,7 @@ fn set_wire_format_round_trips_and_rejects_tampering() {
 #[test]
 fn rows_with_several_candidates_count_once_per_ioc_and_once_in_total() {
     use super::row_matching::{any_per_value, count_rows, encrypted_false, Expanded};
-    use super::set_matching::{count_per_slot, BuildSelectors};
+    use super::set_matching::count_per_slot;
     let k = keys();
     let iocs = [digest(40), digest(41), digest(42)];
     let (set, manifest) = sha_set(&iocs, 2).unwrap();
@@ -321,30 +336,42 @@ fn rows_with_several_candidates_count_once_per_ioc_and_once_in_total() {
         (vec![digest(42)], 1),
     ];
     let expanded = Expanded::new(values.clone());
-    let radix = |s: usize| ciphertexts::value_radix(&set.slots[s]).unwrap().1;
-    let sks = k.server.shortint();
     // 64-bit comparisons: a quarter of the selector bootstraps (the near miss still differs).
-    let tables = BuildSelectors {
-        sks,
-        slot_value: radix,
-        bits: None,
-        compare_bits: 64,
-    };
-    let anchor = radix(0).blocks()[0].clone();
+    let (tables, anchor) = slot_tables(&set, 64);
+    let sks = k.server.shortint();
     // Per IOC: rows containing it at least once.
-    let counts = count_per_slot(sks, &tables, &anchor, &set.cuckoo, &expanded.candidate_rows(), 64, 1);
+    let counts = count_per_slot(
+        sks,
+        &tables,
+        &anchor,
+        &set.cuckoo,
+        &expanded.candidate_rows(),
+        64,
+        1,
+    );
     let bytes = ciphertexts::seal_counts(k.client.id(), set.id, &counts).unwrap();
     let Decrypted::Counts { per_slot, .. } = k.client.decrypt(&bytes).unwrap() else {
         panic!()
     };
     for (slot, ioc) in manifest.slots.iter().enumerate() {
         let truth: u64 = ioc.as_ref().map_or(0, |(d, _)| {
-            values.iter().filter(|(c, _)| c.contains(d)).map(|(_, m)| m).sum()
+            values
+                .iter()
+                .filter(|(c, _)| c.contains(d))
+                .map(|(_, m)| m)
+                .sum()
         });
         assert_eq!(per_slot[slot], truth, "slot {slot}");
     }
     // Rows with at least one match: 3 + 2 + 1, not the per-IOC sum 3 + 5 + 1.
-    let total = count_rows(k.server.integer(), &tables, &anchor, &set.cuckoo, &expanded, 64);
+    let total = count_rows(
+        k.server.integer(),
+        &tables,
+        &anchor,
+        &set.cuckoo,
+        &expanded,
+        64,
+    );
     assert_eq!(decrypt_count(&total), 6);
     // Materialised per value.
     let any = any_per_value(sks, &tables, &set.cuckoo, &expanded, 64);
@@ -352,7 +379,8 @@ fn rows_with_several_candidates_count_once_per_ioc_and_once_in_total() {
     let got: Vec<bool> = any
         .iter()
         .map(|m| {
-            let bytes = ciphertexts::seal_match(k.client.id(), m.as_ref().unwrap_or(&never)).unwrap();
+            let bytes =
+                ciphertexts::seal_match(k.client.id(), m.as_ref().unwrap_or(&never)).unwrap();
             k.client.decrypt(&bytes).unwrap() == Decrypted::Match(true)
         })
         .collect();
@@ -367,12 +395,21 @@ fn weighted_sum_of_many_true_booleans() {
     let sks = k.server.shortint();
     let anchor = ioc_selectors(digest(50), DigitBits::Two).anchor().clone();
     let boolean = |b: bool| {
-        let mut ct = sks.apply_lookup_table(&anchor, &sks.generate_lookup_table(move |_| u64::from(b)));
+        let mut ct =
+            sks.apply_lookup_table(&anchor, &sks.generate_lookup_table(move |_| u64::from(b)));
         ct.degree = tfhe::shortint::ciphertext::Degree::new(1);
         ct
     };
-    let items = vec![(boolean(true), 7u64), (boolean(true), 1 << 20), (boolean(false), 9), (boolean(true), 2)];
+    let items = vec![
+        (boolean(true), 7u64),
+        (boolean(true), 1 << 20),
+        (boolean(false), 9),
+        (boolean(true), 2),
+    ];
     let sum = weighted_sum(k.server.integer(), &items, &anchor);
     assert_eq!(decrypt_count(&sum), 7 + (1 << 20) + 2);
-    assert_eq!(decrypt_count(&weighted_sum(k.server.integer(), &[], &anchor)), 0);
+    assert_eq!(
+        decrypt_count(&weighted_sum(k.server.integer(), &[], &anchor)),
+        0
+    );
 }
