@@ -167,7 +167,7 @@ def main() -> int:
         "pbs_per_ioc_counts": round(pbs / fraction),
         "seconds_per_ioc_counts": round(seconds / fraction, 1),
         "pbs_per_candidate": round(pbs / fraction / max(candidates, 1), 2),
-        "extrapolated": stride > 1,
+        "extrapolated": fraction < 1,
         "work_fraction_computed": round(fraction, 4),
         "correct": correct,
     }
