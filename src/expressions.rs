@@ -342,9 +342,11 @@ fn expand(
     spec: &SetSpec,
     mode: DomainMatch,
 ) -> Result<(Vec<Option<u32>>, Expanded), Error> {
+    /// Distinct values with their first row and multiplicity.
+    type Found<'a, T> = Vec<(&'a T, usize, u64)>;
     fn distinct<'a, T: std::hash::Hash + Eq + ?Sized>(
         values: impl Iterator<Item = Option<&'a T>>,
-    ) -> (Vec<Option<u32>>, Vec<(&'a T, usize, u64)>) {
+    ) -> (Vec<Option<u32>>, Found<'a, T>) {
         let mut index: std::collections::HashMap<&T, u32> = Default::default();
         let mut found: Vec<(&T, usize, u64)> = Vec::new();
         let rows = values
@@ -364,7 +366,7 @@ fn expand(
     }
     fn build<T: Sync + ?Sized>(
         series: &Series,
-        found: Vec<(&T, usize, u64)>,
+        found: Found<'_, T>,
         candidates: impl Fn(&T) -> Result<Vec<Digest>, Error> + Sync,
     ) -> Result<Expanded, Error> {
         let lists = found

@@ -24,8 +24,9 @@ static MANIFESTS: Registry<SetId, Manifest> = LazyLock::new(Default::default);
 const SELECTOR_CACHE_CIPHERTEXTS: usize = 48 * 1024;
 /// Cached table: (hash of the encrypted value, digit width, bits covered).
 type SelectorKey = ([u8; 32], DigitBits, usize);
-static SELECTORS: LazyLock<Mutex<Vec<(SelectorKey, Arc<Selectors>)>>> =
-    LazyLock::new(Default::default);
+/// Cached tables, least recently used first.
+type SelectorCache = Vec<(SelectorKey, Arc<Selectors>)>;
+static SELECTORS: LazyLock<Mutex<SelectorCache>> = LazyLock::new(Default::default);
 
 type Registry<K, V> = LazyLock<RwLock<HashMap<K, Arc<V>>>>;
 
@@ -152,6 +153,6 @@ impl crate::kernels::set_matching::SlotSelectors for CachedSlotSelectors<'_> {
     }
 }
 
-fn lock_selectors() -> MutexGuard<'static, Vec<(SelectorKey, Arc<Selectors>)>> {
+fn lock_selectors() -> MutexGuard<'static, SelectorCache> {
     SELECTORS.lock().unwrap_or_else(|e| e.into_inner())
 }
