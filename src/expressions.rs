@@ -342,51 +342,31 @@ fn expand(
     spec: &SetSpec,
     mode: DomainMatch,
 ) -> Result<(Vec<Option<u32>>, Expanded), Error> {
-    /// Distinct values with their first row and multiplicity.
-    type Found<'a, T> = Vec<(&'a T, usize, u64)>;
-    fn distinct<'a, T: std::hash::Hash + Eq + ?Sized>(
-        values: impl Iterator<Item = Option<&'a T>>,
-    ) -> (Vec<Option<u32>>, Found<'a, T>) {
-        let mut index: std::collections::HashMap<&T, u32> = Default::default();
-        let mut found: Vec<(&T, usize, u64)> = Vec::new();
-        let rows = values
-            .enumerate()
-            .map(|(row, v)| {
-                v.map(|v| {
-                    let i = *index.entry(v).or_insert_with(|| {
-                        found.push((v, row, 0));
-                        (found.len() - 1) as u32
-                    });
-                    found[i as usize].2 += 1;
-                    i
-                })
-            })
-            .collect();
-        (rows, found)
-    }
-    fn build<T: Sync + ?Sized>(
+    /// Expand every distinct value once (in parallel); errors name its first row.
+    fn build<T: Copy + Sync>(
         series: &Series,
-        found: Found<'_, T>,
-        candidates: impl Fn(&T) -> Result<Vec<Digest>, Error> + Sync,
-    ) -> Result<Expanded, Error> {
-        let lists = found
+        distinct: dedup::Distinct<T>,
+        candidates: impl Fn(T) -> Result<Vec<Digest>, Error> + Sync,
+    ) -> Result<(Vec<Option<u32>>, Expanded), Error> {
+        let lists = distinct
+            .values
             .par_iter()
-            .map(|(v, row, m)| {
+            .map(|&(v, row, m)| {
                 candidates(v)
-                    .map(|c| (c, *m))
-                    .map_err(|e| at_row(series, *row, e))
+                    .map(|c| (c, m))
+                    .map_err(|e| at_row(series, row, e))
             })
             .collect::<Result<Vec<_>, Error>>()?;
-        Ok(Expanded::new(lists))
+        Ok((distinct.rows, Expanded::new(lists)))
     }
     match series.dtype() {
         DataType::String => {
-            let (rows, found) = distinct(series.str().expect("dtype checked").iter());
-            Ok((rows, build(series, found, |v| spec.candidates(v, mode))?))
+            let column = dedup::index(series.str().expect("dtype checked").iter());
+            build(series, column, |v| spec.candidates(v, mode))
         }
         DataType::Binary => {
-            let (rows, found) = distinct(series.binary().expect("dtype checked").iter());
-            Ok((rows, build(series, found, |v| spec.candidates_bytes(v))?))
+            let column = dedup::index(series.binary().expect("dtype checked").iter());
+            build(series, column, |v| spec.candidates_bytes(v))
         }
         DataType::Null => Ok((vec![None; series.len()], Expanded::default())),
         other => Err(Error::InvalidInput(format!(
@@ -469,11 +449,17 @@ fn fhe_is_in(inputs: &[Series], kwargs: SetKwargs) -> PolarsResult<Series> {
             &expanded,
             kwargs.bits,
         );
-        let anchor = set.slot_radix(0).blocks()[0].clone();
-        let never = row_matching::encrypted_false(sk.shortint(), &anchor);
+        // Values without candidates never match: one encrypted false, made only if needed.
+        let never = any
+            .iter()
+            .any(Option::is_none)
+            .then(|| row_matching::encrypted_false(sk.shortint(), &set.slot_radix(0).blocks()[0]));
         let sealed = any
             .iter()
-            .map(|m| ciphertexts::seal_match(set.key, m.as_ref().unwrap_or(&never)))
+            .map(|m| {
+                let m = m.as_ref().or(never.as_ref()).expect("made when needed");
+                ciphertexts::seal_match(set.key, m)
+            })
             .collect::<Result<Vec<_>, Error>>()?;
         Ok(rows
             .into_iter()

@@ -652,13 +652,11 @@ fn _planned_pbs(
         .map_err(|_| InvalidInputError::new_err("invalid set id"))?;
     let set = registry::set(id).map_err(py_err)?;
     let mode = DomainMatch::from_name(r#match).map_err(py_err)?;
-    let mut counts: std::collections::HashMap<String, u64> = Default::default();
-    for v in values.into_iter().flatten() {
-        *counts.entry(v).or_default() += 1;
-    }
-    let lists = counts
+    let distinct = crate::kernels::dedup::index(values.iter().map(|v| v.as_deref()));
+    let lists = distinct
+        .values
         .into_iter()
-        .map(|(v, m)| set.spec.candidates(&v, mode).map(|c| (c, m)))
+        .map(|(v, _, m)| set.spec.candidates(v, mode).map(|c| (c, m)))
         .collect::<Result<Vec<_>, Error>>()
         .map_err(py_err)?;
     let expanded = crate::kernels::row_matching::Expanded::new(lists);

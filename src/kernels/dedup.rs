@@ -1,25 +1,49 @@
 //! Plaintext deduplication: the encrypted work is done once per distinct value.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 
 use crate::digest::Digest;
+
+/// The distinct values of a column (nulls skipped), in first-seen order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Distinct<T> {
+    /// For every row, the index of its value in `values` (None: null).
+    pub rows: Vec<Option<u32>>,
+    /// Every distinct value with its first row and how many rows hold it.
+    pub values: Vec<(T, usize, u64)>,
+}
+
+/// Index the distinct values of `column` (nulls skipped).
+pub fn index<T: Hash + Eq + Copy>(column: impl IntoIterator<Item = Option<T>>) -> Distinct<T> {
+    let mut position: HashMap<T, u32> = HashMap::new();
+    let mut values: Vec<(T, usize, u64)> = Vec::new();
+    let rows = column
+        .into_iter()
+        .enumerate()
+        .map(|(row, v)| {
+            v.map(|v| {
+                let i = *position.entry(v).or_insert_with(|| {
+                    values.push((v, row, 0));
+                    (values.len() - 1) as u32
+                });
+                values[i as usize].2 += 1;
+                i
+            })
+        })
+        .collect();
+    Distinct { rows, values }
+}
 
 /// Distinct digests of `values` (nulls skipped) with how often each occurs, in first-seen order.
 pub fn distinct_with_counts<I: IntoIterator<Item = Option<Digest>>>(
     values: I,
 ) -> Vec<(Digest, u64)> {
-    let mut index: HashMap<Digest, usize> = HashMap::new();
-    let mut out: Vec<(Digest, u64)> = Vec::new();
-    for d in values.into_iter().flatten() {
-        match index.get(&d) {
-            Some(&i) => out[i].1 += 1,
-            None => {
-                index.insert(d, out.len());
-                out.push((d, 1));
-            }
-        }
-    }
-    out
+    index(values)
+        .values
+        .into_iter()
+        .map(|(d, _, n)| (d, n))
+        .collect()
 }
 
 /// Distinct digests of `values` (nulls skipped), in first-seen order.
@@ -41,5 +65,12 @@ mod tests {
         let got = distinct_with_counts([Some(a), None, Some(b), Some(a)]);
         assert_eq!(got, vec![(a, 2), (b, 1)]);
         assert!(distinct_with_counts([None, None]).is_empty());
+    }
+
+    #[test]
+    fn index_maps_rows_and_first_rows() {
+        let got = index([Some("x"), None, Some("y"), Some("x")]);
+        assert_eq!(got.rows, vec![Some(0), None, Some(1), Some(0)]);
+        assert_eq!(got.values, vec![("x", 0, 2), ("y", 2, 1)]);
     }
 }
