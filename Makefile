@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip
 # Pinned Python dependencies of the build and the tests.
-PY_DEPS := "maturin>=1.8,<2" "polars==2.1.0" "pytest>=8"
+PY_DEPS := "maturin>=1.8,<2" "polars==2.1.0" "stix2>=3.0.2,<4" "tqdm>=4.66,<5" "pytest>=8"
 
 .PHONY: deps build test test-rust test-python bench check demo clean
 

@@ -8,7 +8,9 @@
 //! shortint/integer API with an explicit server key). With the `python` feature, [`python`]
 //! and the Polars expression adapters build the `iocz._iocz` extension module.
 
+pub mod bundle;
 pub mod ciphertexts;
+pub mod combine;
 pub mod cuckoo;
 pub mod digest;
 pub mod envelope;
@@ -22,6 +24,8 @@ pub mod set;
 
 #[cfg(feature = "python")]
 mod expressions;
+#[cfg(feature = "python")]
+mod py_workflow;
 #[cfg(feature = "python")]
 pub mod python;
 

@@ -51,7 +51,8 @@ create_exception!(
     "A value is not a valid digest or argument."
 );
 
-fn py_err(e: Error) -> PyErr {
+/// Turn a crate error into the matching Python exception.
+pub(crate) fn py_err(e: Error) -> PyErr {
     match e {
         Error::InvalidInput(m) => InvalidInputError::new_err(m),
         Error::Format(m) => FormatError::new_err(m),
@@ -62,13 +63,17 @@ fn py_err(e: Error) -> PyErr {
 }
 
 /// Run `f` without the GIL; errors become exceptions, panics a RuntimeError.
-fn run<T: Send>(py: Python<'_>, f: impl FnOnce() -> Result<T, Error> + Send) -> PyResult<T> {
+pub(crate) fn run<T: Send>(
+    py: Python<'_>,
+    f: impl FnOnce() -> Result<T, Error> + Send,
+) -> PyResult<T> {
     py.detach(|| catch_unwind(AssertUnwindSafe(f)))
         .map_err(|_| PyRuntimeError::new_err("iocz: internal error (panic); please report it"))?
         .map_err(py_err)
 }
 
-fn read_file(path: &PathBuf, limit: u64) -> Result<Vec<u8>, Error> {
+/// Read a whole file, refusing one larger than `limit` before reading it.
+pub(crate) fn read_file(path: &PathBuf, limit: u64) -> Result<Vec<u8>, Error> {
     let io = |source| Error::Io {
         context: format!("cannot read {}", path.display()),
         source,
@@ -109,6 +114,31 @@ fn write_file(path: &PathBuf, bytes: &[u8], secret: bool, overwrite: bool) -> Re
     file.sync_all().map_err(io)
 }
 
+/// Fail when a secret file is readable or writable by group or others.
+fn check_owner_only(path: &PathBuf) -> Result<(), Error> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|source| Error::Io {
+                context: format!("cannot read {}", path.display()),
+                source,
+            })?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(Error::InvalidInput(format!(
+                "{} is accessible to group or others (mode {:o}): the secret key may have been \
+                 copied; run chmod 600 {}, or load with force=True",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn human_size(n: usize) -> String {
     match n {
         n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1 << 20) as f64),
@@ -135,10 +165,15 @@ impl PyClientKey {
         })
     }
 
-    /// Load a client key saved with `save`.
+    /// Load a client key saved with `save`. A file readable by group or others is refused
+    /// (someone else may hold a copy) unless `force`.
     #[staticmethod]
-    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+    #[pyo3(signature = (path, force = false))]
+    fn load(py: Python<'_>, path: PathBuf, force: bool) -> PyResult<Self> {
         run(py, || {
+            if !force {
+                check_owner_only(&path)?;
+            }
             let bytes = read_file(&path, params::MAX_CLIENT_KEY_BYTES)?;
             Ok(PyClientKey {
                 inner: Arc::new(ClientKey::from_bytes(&bytes)?),
@@ -512,12 +547,40 @@ impl PyEncryptedSet {
         })
     }
 
+    /// Read (and validate) the public part from bytes; see [`PyEncryptedSet::load`].
+    #[staticmethod]
+    fn from_bytes(py: Python<'_>, data: Vec<u8>) -> PyResult<Self> {
+        run(py, || {
+            Ok(Self::register(EncryptedSet::from_bytes(&data)?, None))
+        })
+    }
+
     /// Save the public part (no plaintext IOC, no secret key).
     #[pyo3(signature = (path, overwrite = false))]
     fn save(&self, py: Python<'_>, path: PathBuf, overwrite: bool) -> PyResult<()> {
         run(py, || {
             write_file(&path, &self.inner.to_bytes(), false, overwrite)
         })
+    }
+
+    /// The public part as bytes.
+    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.inner.to_bytes())
+    }
+
+    /// The manifest (slot → canonical IOC) as text. Agency side only: it is secret.
+    fn manifest_text(&self) -> PyResult<String> {
+        self.manifest
+            .as_ref()
+            .map(|m| m.to_text())
+            .ok_or_else(|| InvalidInputError::new_err("this set was loaded without its manifest"))
+    }
+
+    /// Load a manifest from the text of [`PyEncryptedSet::manifest_text`].
+    #[staticmethod]
+    fn load_manifest_text(text: &str) -> PyResult<()> {
+        registry::add_manifest(Arc::new(Manifest::from_text(text).map_err(py_err)?));
+        Ok(())
     }
 
     /// Save the manifest (slot → IOC; secret, written 0600). Agency side only.
@@ -779,5 +842,6 @@ fn _iocz(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_force_panic, m)?)?;
     m.add_function(wrap_pyfunction!(reset_pbs_count, m)?)?;
     m.add_function(wrap_pyfunction!(pbs_count, m)?)?;
+    crate::py_workflow::register(m)?;
     Ok(())
 }

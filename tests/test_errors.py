@@ -60,7 +60,7 @@ def test_corrupted_bytes_are_refused(keys: Keys, tmp_path: Path) -> None:
         iocz.ServerKey.load(tmp_path / "bad.key")
     with pytest.raises(iocz.FormatError, match="expected a client key, found a public key"):
         (tmp_path / "pk").write_bytes(keys.public.to_bytes())
-        iocz.ClientKey.load(tmp_path / "pk")
+        iocz.ClientKey.load(tmp_path / "pk", force=True)
 
 
 def test_key_files_round_trip_with_owner_only_client_key(keys: Keys, tmp_path: Path) -> None:
@@ -70,6 +70,10 @@ def test_key_files_round_trip_with_owner_only_client_key(keys: Keys, tmp_path: P
     with pytest.raises(iocz.IoczError, match="cannot write"):
         keys.client.save(path)  # never silently overwritten
     loaded = iocz.ClientKey.load(path)
+    os.chmod(path, 0o640)
+    with pytest.raises(iocz.InvalidInputError, match="chmod 600"):
+        iocz.ClientKey.load(path)  # someone else may hold a copy
+    assert iocz.ClientKey.load(path, force=True).fingerprint == keys.client.fingerprint
     assert loaded.fingerprint == keys.client.fingerprint
     keys.server.save(tmp_path / "server.key")
     keys.public.save(tmp_path / "public.key")

@@ -22,11 +22,24 @@ from iocz._iocz import (
 )
 from iocz.sysmon import split_hashes
 from iocz import namespace as _namespace  # registers the `.fhe` expression namespace
+from iocz.bundles import Decrypted, Query, QuerySet, Result
+from iocz.iocs import ImportReport, Ioc, Skipped, load_iocs
+from iocz.scan import DEFAULT_PARTITION, scan
 
-__version__ = "0.1.0"
+from iocz._version import __version__
 
 __all__ = [
+    "DEFAULT_PARTITION",
     "ClientKey",
+    "Decrypted",
+    "ImportReport",
+    "Ioc",
+    "Query",
+    "QuerySet",
+    "Result",
+    "Skipped",
+    "load_iocs",
+    "scan",
     "EncryptedSet",
     "EncryptedValue",
     "FormatError",

@@ -413,3 +413,50 @@ fn weighted_sum_of_many_true_booleans() {
         0
     );
 }
+
+/// Partial counts (scan partitions, checkpoints) add up slot by slot and in total.
+#[test]
+fn sealed_counts_add_and_total() {
+    let k = keys();
+    let id = k.client.id();
+    let count = |n: u64| {
+        let ct = k
+            .client
+            .integer()
+            .encrypt_radix(n, ciphertexts::COUNT_BLOCKS);
+        ciphertexts::seal_count(id, &ct).unwrap()
+    };
+    let sum = crate::combine::add(&k.server, &[count(3), count(40), count(0)]).unwrap();
+    assert!(matches!(
+        k.client.decrypt(&sum).unwrap(),
+        Decrypted::Count(43)
+    ));
+    let counts = |ns: &[u64], set: [u8; 8]| {
+        let cts: Vec<_> = ns
+            .iter()
+            .map(|&n| {
+                k.client
+                    .integer()
+                    .encrypt_radix(n, ciphertexts::COUNT_BLOCKS)
+            })
+            .collect();
+        ciphertexts::seal_counts(id, set, &cts).unwrap()
+    };
+    let per_slot = crate::combine::add(
+        &k.server,
+        &[counts(&[1, 2], [7; 8]), counts(&[10, 0], [7; 8])],
+    );
+    match k.client.decrypt(&per_slot.unwrap()).unwrap() {
+        Decrypted::Counts { set, per_slot } => assert_eq!((set, per_slot), ([7; 8], vec![11, 2])),
+        other => panic!("{other:?}"),
+    }
+    let total = crate::combine::total(&k.server, &counts(&[5, 6, 7], [7; 8])).unwrap();
+    assert!(matches!(
+        k.client.decrypt(&total).unwrap(),
+        Decrypted::Count(18)
+    ));
+    let mixed = crate::combine::add(&k.server, &[counts(&[1], [7; 8]), counts(&[1], [8; 8])]);
+    assert!(mixed.unwrap_err().to_string().contains("different sets"));
+    assert!(crate::combine::add(&k.server, &[counts(&[1], [7; 8]), count(1)]).is_err());
+    assert!(crate::combine::add(&k.server, &[]).is_err());
+}

@@ -1,0 +1,344 @@
+"""Query and result bundles: the files the two parties exchange.
+
+* :class:`Query` (agency → company): the server key (or only its fingerprint), one encrypted
+  IOC set per IOC type with its options. No secret key, no plaintext IOC. The agency keeps a
+  local manifest (slot → IOC → labels, written 0600 next to its client key) to read results.
+* :class:`Result` (company → agency): encrypted counts (total and per IOC, per column and per
+  group if asked) and scan metadata; bound to the query by the query's fingerprint.
+
+Everything read is validated before use: the container (magic, version, checksums, limits) in
+the Rust core, then the metadata fields, then each key, set and count against the pinned
+parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from iocz import _iocz
+from iocz._version import __version__
+from iocz._files import write_atomic
+from iocz._iocz import ClientKey, EncryptedSet, EncryptedValue, FormatError, ServerKey, WrongKeyError
+from iocz.iocs import ImportReport, Ioc
+
+#: Version of the metadata layout inside bundles (the container has its own version).
+META_VERSION = 1
+#: Domain match modes a query may ask for.
+DOMAIN_MATCHES = ("exact", "subdomain")
+
+
+def _require(meta: dict[str, Any], key: str, kind: type | tuple[type, ...], what: str) -> Any:
+    value = meta.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+        raise FormatError(f"{what}: metadata field {key!r} is missing or invalid")
+    return value
+
+
+def _check_meta(meta_text: str, bundle: str, what: str) -> dict[str, Any]:
+    meta = json.loads(meta_text)
+    if meta.get("format") != bundle:
+        raise FormatError(f"{what}: not an iocz {bundle} bundle")
+    if meta.get("meta_version") != META_VERSION:
+        raise FormatError(
+            f"{what}: metadata version {meta.get('meta_version')!r} is not supported "
+            f"(this iocz reads {META_VERSION})"
+        )
+    return meta
+
+
+@dataclass(frozen=True)
+class QuerySet:
+    """One encrypted IOC set of a query and the options the agency chose for it."""
+
+    set: EncryptedSet
+    ioc_type: str
+    match: str = "exact"
+    case_sensitive: bool = False
+
+
+def manifest_dir(client_key_path: str | os.PathLike[str]) -> Path:
+    """Where the agency keeps query manifests: ``queries/`` next to its client key."""
+    return Path(client_key_path).resolve().parent / "queries"
+
+
+@dataclass
+class Query:
+    """An encrypted IOC query. Built by the agency with :meth:`create`; read by the company
+    with :meth:`load` (which loads the server key and sets into this process)."""
+
+    sets: list[QuerySet]
+    key_fingerprint: str
+    server_key: ServerKey | None = None
+    fingerprint: str = ""
+    created: str = ""
+    _manifest: dict[str, Any] | None = field(default=None, repr=False)
+
+    @classmethod
+    def create(
+        cls,
+        key: ClientKey,
+        iocs: Sequence[Ioc] | ImportReport,
+        *,
+        server_key: ServerKey | None = None,
+        domain_match: str = "exact",
+        case_sensitive: bool = False,
+        pad_to: int = 0,
+    ) -> Query:
+        """Encrypt ``iocs`` (one set per type; duplicates merged, labels kept in the manifest)."""
+        items = list(iocs.iocs if isinstance(iocs, ImportReport) else iocs)
+        if not items:
+            raise ValueError("a query needs at least one IOC")
+        if domain_match not in DOMAIN_MATCHES:
+            raise ValueError(f"domain_match must be one of {DOMAIN_MATCHES}, not {domain_match!r}")
+        sets: list[QuerySet] = []
+        manifest_sets: list[dict[str, Any]] = []
+        for ioc_type in sorted({i.type for i in items}):
+            group = [i for i in items if i.type == ioc_type]
+            canonical = _iocz.canonical_iocs([i.value for i in group], ioc_type, case_sensitive)
+            labels: dict[str, dict[str, list[str]]] = {}
+            for ioc, (text, error) in zip(group, canonical):
+                if text is None:
+                    raise ValueError(f"IOC {ioc.value!r} from {ioc.source or 'input'}: {error}")
+                entry = labels.setdefault(text, {"values": [], "labels": [], "sources": []})
+                for k, v in (("values", ioc.value), ("labels", ioc.label), ("sources", ioc.source)):
+                    if v and v not in entry[k]:
+                        entry[k].append(v)
+            enc = key.encrypt_set(
+                [i.value for i in group], ioc_type, case_sensitive=case_sensitive, pad_to=pad_to
+            )
+            match = domain_match if ioc_type == "domain" else "exact"
+            sets.append(QuerySet(enc, ioc_type, match, enc.case_sensitive))
+            manifest_sets.append(
+                {"type": ioc_type, "set_id": enc.set_id, "manifest": enc.manifest_text(), "iocs": labels}
+            )
+        query = cls(sets, key.fingerprint, server_key or key.server_key())
+        query._manifest = {"key": key.fingerprint, "sets": manifest_sets}
+        return query
+
+    def _meta(self, embed_server_key: bool) -> dict[str, Any]:
+        return {
+            "format": "query",
+            "meta_version": META_VERSION,
+            "iocz_version": __version__,
+            "parameters": _iocz.parameter_set(),
+            "key": self.key_fingerprint,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "server_key": "embedded" if embed_server_key else "reference",
+            "sets": [
+                {
+                    "type": s.ioc_type,
+                    "set_id": s.set.set_id,
+                    "slots": s.set.slots,
+                    "lengths": s.set.lengths,
+                    "match": s.match,
+                    "case_sensitive": s.case_sensitive,
+                }
+                for s in self.sets
+            ],
+        }
+
+    def save(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        manifest_dir: str | os.PathLike[str],
+        embed_server_key: bool = True,
+        overwrite: bool = False,
+    ) -> Path:
+        """Write the bundle to ``path`` and the agency's manifest (0600) into ``manifest_dir``
+        as ``<fingerprint>.json``; returns the manifest path. Agency side only."""
+        if self._manifest is None:
+            raise ValueError("only the agency's own query (Query.create) can be saved")
+        sections = [(f"set/{i}", s.set.to_bytes()) for i, s in enumerate(self.sets)]
+        if embed_server_key:
+            if self.server_key is None:
+                raise ValueError("no server key to embed")
+            sections.insert(0, ("server-key", self.server_key.to_bytes()))
+        data, self.fingerprint = _iocz.encode_bundle(
+            "query", json.dumps(self._meta(embed_server_key)), sections
+        )
+        folder = Path(manifest_dir)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        manifest = {"query": self.fingerprint, **self._manifest}
+        mpath = write_atomic(
+            folder / f"{self.fingerprint}.json",
+            json.dumps(manifest, indent=1).encode(),
+            secret=True,
+            overwrite=True,
+        )
+        write_atomic(path, data, overwrite=overwrite)
+        return mpath
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, server_key: ServerKey | str | os.PathLike[str] | None = None) -> Query:
+        """Read and validate a query bundle; loads its server key (embedded, or ``server_key``
+        when the bundle only references one) and sets for ``.fhe`` expressions."""
+        what = str(path)
+        meta_text, sections, fingerprint = _iocz.read_bundle(path, "query")
+        meta = _check_meta(meta_text, "query", what)
+        key_fp = _require(meta, "key", str, what)
+        if meta.get("parameters") != _iocz.parameter_set():
+            raise FormatError(f"{what}: made with parameters {meta.get('parameters')!r}, not iocz's")
+        data = dict(sections)
+        set_meta = _require(meta, "sets", list, what)
+        if not set_meta or len(set_meta) > 16:
+            raise FormatError(f"{what}: a query holds 1 to 16 IOC sets, not {len(set_meta)}")
+        if set(data) - {"server-key"} != {f"set/{i}" for i in range(len(set_meta))}:
+            raise FormatError(f"{what}: sections do not match the declared sets")
+        if "server-key" in data:
+            sk = ServerKey.from_bytes(data["server-key"])
+        elif server_key is None:
+            raise FormatError(f"{what}: the bundle references server key {key_fp}; pass it (--server-key)")
+        else:
+            sk = server_key if isinstance(server_key, ServerKey) else ServerKey.load(server_key)
+        if sk.fingerprint != key_fp:
+            raise WrongKeyError(f"{what}: server key {sk.fingerprint} is not the query's key {key_fp}")
+        sets = []
+        for i, m in enumerate(set_meta):
+            enc = EncryptedSet.from_bytes(data[f"set/{i}"])
+            if not isinstance(m, dict):
+                raise FormatError(f"{what}: set {i} metadata is invalid")
+            if enc.fingerprint != key_fp or enc.ioc_type != m.get("type") or enc.set_id != m.get("set_id"):
+                raise FormatError(f"{what}: set {i} does not match its metadata (type, id or key)")
+            match = m.get("match", "exact")
+            if match not in DOMAIN_MATCHES or (match == "subdomain" and enc.ioc_type != "domain"):
+                raise FormatError(f"{what}: set {i} has an invalid match mode {match!r}")
+            sets.append(QuerySet(enc, enc.ioc_type, match, enc.case_sensitive))
+        return cls(sets, key_fp, sk, fingerprint, str(meta.get("created", "")))
+
+    def __repr__(self) -> str:
+        types = ", ".join(f"{s.ioc_type}[{s.set.slots} slots]" for s in self.sets)
+        return f"Query({self.fingerprint or 'unsaved'}, key {self.key_fingerprint}: {types})"
+
+
+@dataclass
+class Count:
+    """One encrypted result entry: per-IOC counts and the total for a (set, column, group)."""
+
+    set_index: int
+    ioc_type: str
+    column: str
+    group: str | None
+    per_ioc: bytes
+    total: bytes
+
+
+@dataclass
+class Result:
+    """Encrypted scan results and their metadata (no plaintext count)."""
+
+    query: str
+    key_fingerprint: str
+    counts: list[Count]
+    metadata: dict[str, Any]
+    fingerprint: str = ""
+
+    def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+        """Write the result bundle (atomically)."""
+        meta = {
+            "format": "result",
+            "meta_version": META_VERSION,
+            "query": self.query,
+            "key": self.key_fingerprint,
+            "scan": self.metadata,
+            "entries": [
+                {"set": c.set_index, "type": c.ioc_type, "column": c.column, "group": c.group}
+                for c in self.counts
+            ],
+        }
+        sections: list[tuple[str, bytes]] = []
+        for i, c in enumerate(self.counts):
+            sections += [(f"entry/{i}/per-ioc", c.per_ioc), (f"entry/{i}/total", c.total)]
+        data, self.fingerprint = _iocz.encode_bundle("result", json.dumps(meta), sections)
+        write_atomic(path, data, overwrite=overwrite)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Result:
+        """Read and validate a result bundle (counts are checked when decrypted)."""
+        what = str(path)
+        meta_text, sections, fingerprint = _iocz.read_bundle(path, "result")
+        meta = _check_meta(meta_text, "result", what)
+        data = dict(sections)
+        entries = _require(meta, "entries", list, what)
+        if set(data) != {f"entry/{i}/{p}" for i in range(len(entries)) for p in ("per-ioc", "total")}:
+            raise FormatError(f"{what}: sections do not match the declared entries")
+        counts = []
+        for i, e in enumerate(entries):
+            if not isinstance(e, dict) or not isinstance(e.get("set"), int) or not isinstance(e.get("column"), str):
+                raise FormatError(f"{what}: entry {i} is invalid")
+            group = e.get("group")
+            if group is not None and not isinstance(group, str):
+                raise FormatError(f"{what}: entry {i} has an invalid group key")
+            counts.append(
+                Count(e["set"], str(e.get("type")), e["column"], group, data[f"entry/{i}/per-ioc"], data[f"entry/{i}/total"])
+            )
+        scan = meta.get("scan") if isinstance(meta.get("scan"), dict) else {}
+        return cls(
+            _require(meta, "query", str, what), _require(meta, "key", str, what), counts, scan, fingerprint
+        )
+
+    def decrypt(
+        self, key: ClientKey, *, manifest: str | os.PathLike[str] | None = None, key_path: str | os.PathLike[str] | None = None
+    ) -> Decrypted:
+        """Decrypt every count with the agency's key and name each IOC from the query manifest
+        (``manifest``, or ``queries/<query>.json`` next to ``key_path``)."""
+        if key.fingerprint != self.key_fingerprint:
+            raise WrongKeyError(
+                f"the result is under key {self.key_fingerprint}, not this client key ({key.fingerprint})"
+            )
+        if manifest is None:
+            if key_path is None:
+                raise ValueError("pass manifest= (the query's manifest file) or key_path=")
+            manifest = manifest_dir(key_path) / f"{self.query}.json"
+        mpath = Path(manifest)
+        if not mpath.exists():
+            raise FileNotFoundError(f"no manifest for query {self.query} at {mpath}: was the query made with this key folder?")
+        m = json.loads(mpath.read_text())
+        if m.get("query") != self.query:
+            raise WrongKeyError(f"manifest {mpath} is for query {m.get('query')}, the result for {self.query}")
+        rows: list[dict[str, Any]] = []
+        totals: list[dict[str, Any]] = []
+        for c in self.counts:
+            if not 0 <= c.set_index < len(m["sets"]):
+                raise FormatError(f"result refers to set {c.set_index}, the query has {len(m['sets'])}")
+            ms = m["sets"][c.set_index]
+            EncryptedSet.load_manifest_text(ms["manifest"])
+            per_ioc = key.decrypt(EncryptedValue.from_bytes(c.per_ioc))
+            total = key.decrypt(EncryptedValue.from_bytes(c.total))
+            if not isinstance(per_ioc, dict) or not isinstance(total, int):
+                raise FormatError("result entries must hold per-IOC counts and a count")
+            base = {"group": c.group, "type": ms["type"], "column": c.column}
+            totals.append({**base, "rows_matching_any": total})
+            for ioc, n in per_ioc.items():
+                info = ms["iocs"].get(ioc, {})
+                rows.append({**base, "ioc": ioc, "label": "; ".join(info.get("labels", [])), "count": n})
+        schema = {"group": pl.String, "type": pl.String, "column": pl.String}
+        return Decrypted(
+            pl.DataFrame(rows, schema={**schema, "ioc": pl.String, "label": pl.String, "count": pl.Int64}),
+            pl.DataFrame(totals, schema={**schema, "rows_matching_any": pl.Int64}),
+            {"query": self.query, **self.metadata},
+        )
+
+
+@dataclass
+class Decrypted:
+    """Decrypted result: per-IOC counts, totals, and the scan metadata."""
+
+    counts: pl.DataFrame
+    totals: pl.DataFrame
+    metadata: dict[str, Any]
+
+    def to_json(self) -> str:
+        """JSON document with metadata, totals and per-IOC counts."""
+        return json.dumps(
+            {"metadata": self.metadata, "totals": self.totals.to_dicts(), "counts": self.counts.to_dicts()},
+            indent=1,
+        )

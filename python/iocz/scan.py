@@ -1,0 +1,243 @@
+"""The company's side: scan a Polars LazyFrame with a query, resumably.
+
+The frame is pre-filtered and projected in the clear (``where``), then each (IOC set, column)
+job is split into partitions of distinct values (the sorted distinct values cut into chunks,
+so a partition never shares a value with another). Each partition's encrypted counts (per IOC
+and total, per group) are written to a checkpoint folder atomically as soon as they are done;
+a rerun of the same scan skips finished partitions, and the final counts are the encrypted
+sums of the partitions, so they equal an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from iocz import _iocz
+from iocz._version import __version__
+from iocz._files import write_atomic
+from iocz.bundles import Count, Query, QuerySet, Result
+from iocz.progress import Progress
+
+log = logging.getLogger("iocz.scan")
+
+#: Distinct values per partition (checkpoint granularity) unless told otherwise.
+DEFAULT_PARTITION = 2048
+#: Column type names accepted in ``columns`` besides the set types: "ip" maps both IP families.
+_TYPE_ALIASES = {"ip": ("ipv4", "ipv6"), "cmdline": ("substring",), "command_line": ("substring",)}
+
+
+@dataclass(frozen=True)
+class Job:
+    """One (IOC set, log column) pair to scan."""
+
+    set_index: int
+    qset: QuerySet
+    column: str
+
+
+def plan_jobs(query: Query, columns: Mapping[str, str | Sequence[str]]) -> list[Job]:
+    """Pair each set of ``query`` with the log columns given for its type."""
+    by_type: dict[str, list[str]] = {}
+    for type_name, cols in columns.items():
+        for t in _TYPE_ALIASES.get(type_name, (type_name,)):
+            by_type.setdefault(t, []).extend([cols] if isinstance(cols, str) else cols)
+    unknown = set(by_type) - {"sha256", "sha1", "md5", "imphash", "domain", "ipv4", "ipv6", "substring", "u256"}
+    if unknown:
+        raise ValueError(f"unknown IOC type(s) in columns: {', '.join(sorted(unknown))}")
+    jobs = [Job(i, s, c) for i, s in enumerate(query.sets) for c in by_type.get(s.ioc_type, [])]
+    if not jobs:
+        held = ", ".join(s.ioc_type for s in query.sets)
+        raise ValueError(f"no log column given for the query's IOC types ({held}); use e.g. --column {query.sets[0].ioc_type}=COLUMN")
+    return jobs
+
+
+def _partitions(df: pl.DataFrame, column: str, size: int) -> tuple[pl.DataFrame, int]:
+    """``df`` with a ``__part`` column: the index of the value's chunk among sorted distinct values."""
+    distinct = df.select(pl.col(column).drop_nulls().unique().sort()).to_series()
+    parts = pl.DataFrame({column: distinct, "__part": pl.int_range(0, distinct.len(), eager=True) // size})
+    joined = df.join(parts, on=column, how="left", nulls_equal=False)
+    return joined, max(1, -(-distinct.len() // size))
+
+
+def _signature(query: Query, jobs: list[Job], df: pl.DataFrame, where: str | None, group_by: str | None, size: int) -> str:
+    """What a checkpoint is valid for: the query, jobs, filter, grouping, partitioning and rows."""
+    h = hashlib.sha256()
+    h.update(json.dumps([query.fingerprint, [(j.set_index, j.column) for j in jobs], where, group_by, size, df.height]).encode())
+    for col in df.columns:
+        h.update(str(df[col].hash(seed=0x10C2).sum()).encode())
+    return h.hexdigest()[:32]
+
+
+class Checkpoint:
+    """A folder of finished partitions, each an atomically written checkpoint bundle."""
+
+    def __init__(self, folder: Path | None, signature: str) -> None:
+        self.folder = folder
+        self.signature = signature
+        if folder is None:
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = folder / "SCAN"
+        if stamp.exists() and stamp.read_text().strip() != signature:
+            raise ValueError(
+                f"checkpoint folder {folder} belongs to a different scan (query, columns, filter or "
+                "data changed); delete it or choose another --checkpoint"
+            )
+        for stale in folder.glob(".*.tmp-*"):
+            stale.unlink()
+        write_atomic(stamp, signature.encode(), overwrite=True)
+
+    def _path(self, job: int, part: int) -> Path:
+        assert self.folder is not None
+        return self.folder / f"job{job}-part{part}.iocz"
+
+    def load(self, job: int, part: int) -> dict[str | None, tuple[bytes, bytes]] | None:
+        """Partial counts of a finished partition: group → (per-IOC, total), or None."""
+        if self.folder is None or not self._path(job, part).exists():
+            return None
+        meta, sections, _ = _iocz.read_bundle(self._path(job, part), "checkpoint")
+        info = json.loads(meta)
+        if info.get("signature") != self.signature:
+            raise ValueError(f"{self._path(job, part)} belongs to a different scan")
+        data = dict(sections)
+        return {g: (data[f"g/{i}/per-ioc"], data[f"g/{i}/total"]) for i, g in enumerate(info["groups"])}
+
+    def save(self, job: int, part: int, counts: dict[str | None, tuple[bytes, bytes]]) -> None:
+        """Record a finished partition atomically."""
+        if self.folder is None:
+            return
+        groups = list(counts)
+        sections: list[tuple[str, bytes]] = []
+        for i, g in enumerate(groups):
+            sections += [(f"g/{i}/per-ioc", counts[g][0]), (f"g/{i}/total", counts[g][1])]
+        meta = json.dumps({"signature": self.signature, "job": job, "part": part, "groups": groups})
+        data, _ = _iocz.encode_bundle("checkpoint", meta, sections)
+        write_atomic(self._path(job, part), data, overwrite=True)
+
+
+
+def _group_key(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _scan_partition(
+    frame: pl.DataFrame, job: Job, group_by: str | None, bits: int
+) -> dict[str | None, tuple[bytes, bytes]]:
+    """Encrypted (per-IOC, total) counts of one partition, per group key."""
+    member = pl.col(job.column).fhe.is_in(job.qset.set, match=job.qset.match, bits=bits)  # type: ignore[attr-defined]
+    per_ioc = member.fhe.count_per_ioc().alias("per_ioc")
+    single = job.qset.ioc_type not in ("substring", "ipv4", "ipv6") and job.qset.match == "exact"
+    aggs = [per_ioc] if single else [per_ioc, member.fhe.count().alias("total")]
+    out = frame.group_by(group_by).agg(aggs) if group_by else frame.select(aggs)
+    result: dict[str | None, tuple[bytes, bytes]] = {}
+    for row in out.iter_rows(named=True):
+        counts = row["per_ioc"]
+        # One candidate per row: rows matching any IOC = Σ per-IOC counts (no second pass).
+        total = _iocz.total_count(counts) if single else row["total"]
+        result[_group_key(row[group_by]) if group_by else None] = (counts, total)
+    return result
+
+
+def _time_range(df: pl.DataFrame, time_column: str | None) -> tuple[str | None, list[str | None] | None]:
+    if time_column is None:
+        time_column = next((c for c, t in df.schema.items() if t.is_temporal()), None)
+    if time_column is None or df.height == 0:
+        return time_column, None
+    lo, hi = df.select(pl.col(time_column).min().alias("lo"), pl.col(time_column).max().alias("hi")).row(0)
+    return time_column, [None if lo is None else str(lo), None if hi is None else str(hi)]
+
+
+def scan(
+    logs: pl.LazyFrame | pl.DataFrame,
+    query: Query,
+    columns: Mapping[str, str | Sequence[str]],
+    *,
+    where: str | pl.Expr | None = None,
+    group_by: str | None = None,
+    time_column: str | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    partition_size: int = DEFAULT_PARTITION,
+    bits: int = 256,
+    progress: bool | Progress = True,
+) -> Result:
+    """Scan ``logs`` (any LazyFrame: CSV, Parquet, NDJSON, partitioned datasets) with ``query``.
+
+    ``columns`` maps IOC types to log columns (``{"sha256": "TargetProcessSHA256",
+    "domain": "query"}``; ``"ip"`` covers IPv4 and IPv6). ``where`` (a SQL condition or a
+    Polars expression) and the projection run in the clear before any FHE work. With
+    ``group_by``, counts are per value of that column (the group keys go to the agency in the
+    clear). ``checkpoint`` names a folder for resumable progress: rerunning the same scan with
+    it skips finished partitions. Returns an encrypted :class:`Result`.
+    """
+    if partition_size < 1:
+        raise ValueError("partition_size must be at least 1")
+    started = time.time()
+    jobs = plan_jobs(query, columns)
+    lf = logs.lazy()
+    where_text = where if isinstance(where, str) or where is None else str(where)
+    if isinstance(where, str):
+        # Polars SQL (unlike sql_expr) compares temporal columns with string literals.
+        lf = pl.SQLContext(logs=lf).execute(f"SELECT * FROM logs WHERE {where}")
+    elif where is not None:
+        lf = lf.filter(where)
+    time_col = time_column
+    needed = sorted({j.column for j in jobs} | ({group_by} if group_by else set()))
+    schema = lf.collect_schema()
+    missing = [c for c in needed + ([time_col] if time_col else []) if c not in schema]
+    if missing:
+        raise ValueError(f"log column(s) not found: {', '.join(missing)} (have: {', '.join(schema.names())})")
+    if time_col is None:
+        time_col = next((c for c, t in schema.items() if t.is_temporal()), None)
+    df = lf.select(needed + ([time_col] if time_col and time_col not in needed else [])).collect()
+    time_col, time_range = _time_range(df, time_col)
+    frames = {c: _partitions(df, c, partition_size) for c in {j.column for j in jobs}}
+    ckpt = Checkpoint(Path(checkpoint) if checkpoint else None, _signature(query, jobs, df, where_text, group_by, partition_size))
+    bar = progress if isinstance(progress, Progress) else Progress(enabled=progress)
+    plan = [(j, p) for j_i, j in enumerate(jobs) for p in range(frames[j.column][1])]
+    bar.start(partitions=len(plan), rows=df.height * len(jobs))
+    log.info("scan %s: %d rows after filter, %d jobs, %d partitions", query.fingerprint, df.height, len(jobs), len(plan))
+    merged: dict[tuple[int, str | None], list[tuple[bytes, bytes]]] = {}
+    for j_i, job in enumerate(jobs):
+        joined, n_parts = frames[job.column]
+        for part in range(n_parts):
+            frame = joined.filter(pl.col("__part") == part)
+            done = ckpt.load(j_i, part)
+            resumed = done is not None
+            if done is None:
+                _iocz.reset_pbs_count()
+                done = _scan_partition(frame, job, group_by, bits)
+                ckpt.save(j_i, part, done)
+            for g, pair in done.items():
+                merged.setdefault((j_i, g), []).append(pair)
+            bar.advance(rows=frame.height, pbs=0 if resumed else _iocz.pbs_count(), resumed=resumed)
+            log.info("job %d (%s) partition %d/%d %s", j_i, job.column, part + 1, n_parts, "resumed" if resumed else "done")
+    counts = []
+    for (j_i, g), pairs in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+        job = jobs[j_i]
+        per_ioc = pairs[0][0] if len(pairs) == 1 else _iocz.add_counts([p[0] for p in pairs])
+        total = pairs[0][1] if len(pairs) == 1 else _iocz.add_counts([p[1] for p in pairs])
+        counts.append(Count(job.set_index, job.qset.ioc_type, job.column, g, per_ioc, total))
+    bar.close()
+    metadata = {
+        "iocz_version": __version__,
+        "rows_scanned": df.height,
+        "where": where_text,
+        "group_by": group_by,
+        "time_column": time_col,
+        "time_range": time_range,
+        "columns": {str(j.set_index): j.column for j in jobs},
+        "started": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
+        "seconds": round(time.time() - started, 1),
+    }
+    return Result(query.fingerprint, query.key_fingerprint, counts, metadata)
