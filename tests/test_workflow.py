@@ -251,3 +251,16 @@ def test_help_is_complete() -> None:
     for command in ("keygen", "query", "scan", "decrypt", "demo"):
         assert "usage: iocz " + command in iocz_cli(command, "--help").stdout
     assert iocz_cli("scan", check=False).returncode == 2
+
+
+def test_checkpoint_of_another_scan_is_refused(keys: Keys, tmp_path: Path) -> None:
+    frame = pl.DataFrame({"sha256": [ABSENT_SHA256, None]})
+    query = iocz.Query.create(keys.client, [iocz.Ioc("sha256", ABSENT_SHA256)], server_key=keys.server)
+    query.save(tmp_path / "q.iocz", manifest_dir=tmp_path / "queries")
+    scan = lambda f: iocz.scan(f, query, {"sha256": "sha256"}, checkpoint=tmp_path / "ckpt", bits=64, progress=False)  # noqa: E731
+    first = scan(frame)
+    assert list((tmp_path / "ckpt").glob("job*.iocz"))
+    with pytest.raises(ValueError, match="belongs to a different scan"):
+        scan(frame.with_columns(pl.lit(ABSENT_SHA256).alias("sha256")))
+    again = scan(frame)  # same scan: served from the checkpoint, no FHE work
+    assert again.counts[0].per_ioc == first.counts[0].per_ioc

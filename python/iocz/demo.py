@@ -56,7 +56,8 @@ def run_demo() -> bool:
         result = iocz.scan(logs, loaded, {"sha256": COLUMN}, progress=False)
         result.save(folder / "r.iocz")
         rows = result.metadata["rows_scanned"]
-        t = _say(f"{rows} log rows scanned → r.iocz (encrypted counts)", t)
+        size = (folder / "r.iocz").stat().st_size / 2**20
+        t = _say(f"{rows} log rows scanned → r.iocz ({size:.1f} MiB of encrypted counts)", t)
 
         print("agency decrypts:")
         out = Result.load(folder / "r.iocz").decrypt(ck, key_path=folder / "agency" / "client.key")
