@@ -2,9 +2,9 @@
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip
 # Pinned Python dependencies of the build and the tests.
-PY_DEPS := "maturin>=1.8,<2" "polars==2.1.0" "stix2>=3.0.2,<4" "tqdm>=4.66,<5" "pytest>=8"
+PY_DEPS := "maturin>=1.8,<2" "polars==2.1.0" "stix2>=3.0.2,<4" "tqdm>=4.66,<5" "pytest>=8" "hypothesis>=6.100" "atheris>=2.3"
 
-.PHONY: deps build test test-rust test-python bench check demo clean
+.PHONY: deps build test test-rust test-python fuzz bench check demo clean
 
 deps:
 	$(PIP) install -q $(PY_DEPS)
@@ -21,7 +21,15 @@ test-rust:
 test-python: build
 	$(PYTHON) -m pytest -q
 
-test: test-rust test-python
+# Fuzz every decoder of outside input (fuzz/fuzz_decoders.py); new inputs go to a temporary
+# folder, fuzz/corpus holds the seeds. FUZZ_RUNS=-1 FUZZ_ARGS=-max_total_time=600 for a long run.
+FUZZ_RUNS ?= 30000
+FUZZ_ARGS ?=
+fuzz: build
+	tmp=$$(mktemp -d) && $(PYTHON) fuzz/fuzz_decoders.py -runs=$(FUZZ_RUNS) $(FUZZ_ARGS) $$tmp fuzz/corpus; \
+	rc=$$?; rm -rf $$tmp; exit $$rc
+
+test: test-rust test-python fuzz
 
 bench:
 	cargo bench --bench kernels

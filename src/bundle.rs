@@ -91,12 +91,17 @@ pub struct Bundle {
     pub sections: Vec<(String, Vec<u8>)>,
 }
 
+/// Section names: `/`-separated segments of `[a-z0-9._-]`, none empty, `.` or `..`.
 fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 255
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._/-".contains(&b))
+    name.len() <= 255
+        && name.split('/').all(|segment| {
+            !segment.is_empty()
+                && segment != "."
+                && segment != ".."
+                && segment
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        })
 }
 
 impl Bundle {
@@ -317,8 +322,10 @@ mod tests {
         let mut bad = sample();
         bad.meta = "[1]".into();
         assert!(bad.encode().is_err());
-        let mut bad = sample();
-        bad.sections[0].0 = "Bad Name".into();
-        assert!(bad.encode().is_err());
+        for name in ["Bad Name", "", "../x", "a//b", "a/./b", "/a"] {
+            let mut bad = sample();
+            bad.sections[0].0 = name.into();
+            assert!(bad.encode().is_err(), "{name:?}");
+        }
     }
 }

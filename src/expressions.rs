@@ -509,3 +509,12 @@ fn set_args(
     }
     Ok((set, sk, bits, mode))
 }
+
+/// Test hook: a plugin that panics inside [`guarded`]; tests check that Polars gets an error
+/// (no panic crosses into Polars or Python).
+#[polars_expr(output_type=Binary)]
+fn fhe_force_panic(_inputs: &[Series]) -> PolarsResult<Series> {
+    guarded("force_panic", || -> Result<Series, Error> {
+        panic!("forced panic for testing")
+    })
+}

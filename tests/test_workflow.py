@@ -181,6 +181,8 @@ def test_query_bundle_holds_no_client_key(agency: Agency, hash_query: Path) -> N
     assert not any(w in bundle for w in distinctive)
     meta = iocz._iocz.read_bundle(hash_query, "query")[0]
     assert json.loads(meta)["server_key"] == "embedded"
+    shown = iocz_cli("inspect", hash_query).stdout
+    assert "sha256" in shown and "slots" in shown
 
 
 def test_referenced_server_key(agency: Agency, hash_query: Path, tmp_path: Path) -> None:
@@ -246,9 +248,9 @@ def test_client_key_permissions_are_enforced(agency: Agency, hash_query: Path, t
 
 def test_help_is_complete() -> None:
     top = iocz_cli("--help").stdout
-    for word in ("keygen", "query", "scan", "decrypt", "demo", "exit codes", "130"):
+    for word in ("keygen", "query", "inspect", "scan", "decrypt", "demo", "exit codes", "130"):
         assert word in top
-    for command in ("keygen", "query", "scan", "decrypt", "demo"):
+    for command in ("keygen", "query", "inspect", "scan", "decrypt", "demo"):
         assert "usage: iocz " + command in iocz_cli(command, "--help").stdout
     assert iocz_cli("scan", check=False).returncode == 2
 

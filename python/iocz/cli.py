@@ -81,6 +81,18 @@ def query(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def inspect(args: argparse.Namespace) -> int:
+    """Validate a query bundle and print what it reveals (before deciding to scan)."""
+    q = Query.load(args.query, server_key=args.server_key)
+    print(f"query {q.fingerprint}: key {q.key_fingerprint}, created {q.created or '?'}, "
+          f"server key {'embedded' if q.server_key else 'referenced'}")
+    for s in q.sets:
+        lengths = ", ".join(map(str, s.set.lengths)) or "-"
+        print(f"  {s.ioc_type:<9} {s.set.slots:>6} slots ({s.set.hashes} hashes)  match={s.match}  "
+              f"case_sensitive={s.case_sensitive}  declared lengths: {lengths}")
+    return EXIT_OK
+
+
 def _scan_logs(patterns: list[str], fmt: str) -> pl.LazyFrame:
     frames = []
     for pattern in patterns:
@@ -190,6 +202,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace an existing bundle")
     p.add_argument("--force-key-permissions", action="store_true", help="accept a client key readable by group/others")
     p.set_defaults(func=query)
+
+    p = sub.add_parser("inspect", help="company: validate a query bundle and show what it reveals")
+    p.add_argument("query", help="query bundle")
+    p.add_argument("--server-key", help="server key file, when the query only references one")
+    p.set_defaults(func=inspect)
 
     p = sub.add_parser("scan", help="company: scan logs with a query bundle, write an encrypted result")
     p.add_argument("query", help="query bundle from the agency")

@@ -190,6 +190,13 @@ def read_list(text: str, source: str, ioc_type: str | None = None) -> ImportRepo
 
 def read_csv(text: str, source: str, ioc_type: str | None = None) -> ImportReport:
     """CSV with a header holding ``value`` and ``type`` (or an explicit type), optional ``label``."""
+    try:
+        return _read_csv(text, source, ioc_type)
+    except csv.Error as e:
+        raise ValueError(f"{source}: invalid CSV: {e}") from None
+
+
+def _read_csv(text: str, source: str, ioc_type: str | None) -> ImportReport:
     report = ImportReport()
     rows = csv.DictReader(io.StringIO(text))
     fields = {f.strip().lower(): f for f in rows.fieldnames or []}
@@ -219,24 +226,31 @@ _MISP_COMPOSITE = {
 }
 
 
-def _misp_events(data: Any) -> Iterator[dict[str, Any]]:
+def _misp_events(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
+    if depth > 4:
+        return
     if isinstance(data, list):
         for item in data:
-            yield from _misp_events(item)
+            yield from _misp_events(item, depth + 1)
     elif isinstance(data, dict):
-        if "Event" in data:
+        if isinstance(data.get("Event"), dict):
             yield data["Event"]
         elif "response" in data:
-            yield from _misp_events(data["response"])
+            yield from _misp_events(data["response"], depth + 1)
         elif "Attribute" in data or "Object" in data:
             yield data
 
 
-def _misp_attributes(event: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for i, attr in enumerate(event.get("Attribute") or []):
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _misp_attributes(event: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    for i, attr in enumerate(_list(event.get("Attribute"))):
         yield f"Attribute[{i}]", attr
-    for j, obj in enumerate(event.get("Object") or []):
-        for i, attr in enumerate(obj.get("Attribute") or []):
+    for j, obj in enumerate(_list(event.get("Object"))):
+        attrs = _list(obj.get("Attribute")) if isinstance(obj, dict) else []
+        for i, attr in enumerate(attrs):
             yield f"Object[{j}].Attribute[{i}]", attr
 
 
@@ -252,6 +266,9 @@ def read_misp(data: Any, source: str) -> ImportReport:
         info = str(event.get("info") or "")
         for where, attr in _misp_attributes(event):
             where = f"{source}:Event[{e}].{where}"
+            if not isinstance(attr, dict):
+                report.skipped.append(Skipped(where, str(attr)[:120], "attribute is not an object"))
+                continue
             type_name = str(attr.get("type") or "")
             value = str(attr.get("value") or "")
             label = str(attr.get("comment") or "") or info
