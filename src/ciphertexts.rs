@@ -156,3 +156,19 @@ pub fn open_counts(bytes: &[u8]) -> Result<(KeyId, SetId, Vec<FheUint32>)> {
     }
     Ok((id, set, counts))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tfhe::shortint::parameters::v1_7::V1_7_PARAM_MESSAGE_1_CARRY_1_KS_PBS_TUNIFORM_2M128;
+
+    /// A ciphertext made with another (even secure) parameter set is refused on load.
+    #[test]
+    fn ciphertext_of_other_parameters_is_refused() {
+        let (ck, _) = tfhe::shortint::gen_keys(V1_7_PARAM_MESSAGE_1_CARRY_1_KS_PBS_TUNIFORM_2M128);
+        let foreign = ck.encrypt(1);
+        let sealed = seal_match(KeyId([7; 8]), &foreign).unwrap();
+        let e = open_match(&sealed).unwrap_err();
+        assert!(e.to_string().contains("not made with iocz's parameters"), "{e}");
+    }
+}

@@ -101,6 +101,7 @@ CASES: dict[str, tuple[Case, type[BaseException], str]] = {
     "non-UTF-8 bytes as a domain": (lambda k, o, t: k.client.encrypt_set([b"\xff\xfe"], "domain"), iocz.InvalidInputError, ""),
     "non-UTF-8 IOC file": (lambda k, o, t: iocz.load_iocs([_write(t / "i.txt", b"\xff\xfe\xfa")]), ValueError, "not UTF-8"),
     "more slots than allowed": (lambda k, o, t: k.client.encrypt_set([SHA], pad_to=10_000_000), iocz.InvalidInputError, ""),
+    "null IOC": (lambda k, o, t: k.client.encrypt_set([None]), iocz.InvalidInputError, "must be a str"),  # type: ignore[list-item]
     "unknown IOC type": (lambda k, o, t: k.client.encrypt_set([SHA], "sha512"), iocz.InvalidInputError, "unknown IOC type"),
     # --- log columns --------------------------------------------------------------------------
     "malformed hash in logs": (lambda k, o, t: _scan(k, {"h": ["nothex"]}), pl.exceptions.ComputeError, 'column "h" row 0'),
@@ -188,3 +189,14 @@ def test_two_keys_scan_in_parallel_threads(keys: Keys, other_keys: Keys) -> None
         assert k.client.decrypt(entry.total) == 5
         with pytest.raises(iocz.WrongKeyError):
             (other_keys if k is keys else keys).client.decrypt(entry.total)
+
+
+def test_client_key_never_shows_secret_material(keys: Keys, tmp_path: Path) -> None:
+    text = repr(keys.client) + str(keys.client)
+    assert "secret" in text and len(text) < 120
+    keys.client.save(tmp_path / "k")
+    secret = (tmp_path / "k").read_bytes()
+    try:
+        iocz.ServerKey.from_bytes(secret)
+    except iocz.FormatError as e:
+        assert len(str(e)) < 200 and secret[40:72].hex() not in str(e)
