@@ -169,6 +169,9 @@ mod tests {
         let foreign = ck.encrypt(1);
         let sealed = seal_match(KeyId([7; 8]), &foreign).unwrap();
         let e = open_match(&sealed).unwrap_err();
-        assert!(e.to_string().contains("not made with iocz's parameters"), "{e}");
+        assert!(
+            e.to_string().contains("not made with iocz's parameters"),
+            "{e}"
+        );
     }
 }
