@@ -27,6 +27,7 @@ from iocz import _iocz
 from iocz._version import __version__
 from iocz._files import write_atomic
 from iocz.bundles import Count, Query, QuerySet, Result
+from iocz.iocs import IOC_TYPES
 from iocz.progress import Progress
 
 log = logging.getLogger("iocz.scan")
@@ -52,7 +53,7 @@ def plan_jobs(query: Query, columns: Mapping[str, str | Sequence[str]]) -> list[
     for type_name, cols in columns.items():
         for t in _TYPE_ALIASES.get(type_name, (type_name,)):
             by_type.setdefault(t, []).extend([cols] if isinstance(cols, str) else cols)
-    unknown = set(by_type) - {"sha256", "sha1", "md5", "imphash", "domain", "ipv4", "ipv6", "substring", "u256"}
+    unknown = set(by_type) - {*IOC_TYPES, "u256"}
     if unknown:
         raise ValueError(f"unknown IOC type(s) in columns: {', '.join(sorted(unknown))}")
     jobs = [Job(i, s, c) for i, s in enumerate(query.sets) for c in by_type.get(s.ioc_type, [])]
@@ -149,13 +150,12 @@ def _scan_partition(
     return result
 
 
-def _time_range(df: pl.DataFrame, time_column: str | None) -> tuple[str | None, list[str | None] | None]:
-    if time_column is None:
-        time_column = next((c for c, t in df.schema.items() if t.is_temporal()), None)
+def _time_range(df: pl.DataFrame, time_column: str | None) -> list[str | None] | None:
+    """``[min, max]`` of the time column as text, or None without one (or without rows)."""
     if time_column is None or df.height == 0:
-        return time_column, None
+        return None
     lo, hi = df.select(pl.col(time_column).min().alias("lo"), pl.col(time_column).max().alias("hi")).row(0)
-    return time_column, [None if lo is None else str(lo), None if hi is None else str(hi)]
+    return [None if lo is None else str(lo), None if hi is None else str(hi)]
 
 
 def scan(
@@ -200,13 +200,13 @@ def scan(
     if time_col is None:
         time_col = next((c for c, t in schema.items() if t.is_temporal()), None)
     df = lf.select(needed + ([time_col] if time_col and time_col not in needed else [])).collect()
-    time_col, time_range = _time_range(df, time_col)
+    time_range = _time_range(df, time_col)
     frames = {c: _partitions(df, c, partition_size) for c in {j.column for j in jobs}}
     ckpt = Checkpoint(Path(checkpoint) if checkpoint else None, _signature(query, jobs, df, where_text, group_by, partition_size))
     bar = progress if isinstance(progress, Progress) else Progress(enabled=progress)
-    plan = [(j, p) for j_i, j in enumerate(jobs) for p in range(frames[j.column][1])]
-    bar.start(partitions=len(plan), rows=df.height * len(jobs))
-    log.info("scan %s: %d rows after filter, %d jobs, %d partitions", query.fingerprint, df.height, len(jobs), len(plan))
+    planned = sum(frames[j.column][1] for j in jobs)
+    bar.start(partitions=planned, rows=df.height * len(jobs))
+    log.info("scan %s: %d rows after filter, %d jobs, %d partitions", query.fingerprint, df.height, len(jobs), planned)
     merged: dict[tuple[int, str | None], list[tuple[bytes, bytes]]] = {}
     for j_i, job in enumerate(jobs):
         joined, n_parts = frames[job.column]
@@ -236,7 +236,7 @@ def scan(
         "group_by": group_by,
         "time_column": time_col,
         "time_range": time_range,
-        "columns": {str(j.set_index): j.column for j in jobs},
+        "columns": [[j.set_index, j.column] for j in jobs],
         "started": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(time.time() - started, 1),
     }
