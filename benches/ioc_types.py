@@ -31,9 +31,8 @@ import sys
 import time
 from pathlib import Path
 
-import polars as pl
-
 import iocz
+import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parent))
 from matching import DATA, report, set_count_expr  # noqa: E402
@@ -55,9 +54,11 @@ def dns_case(k: int, subdomain: bool) -> tuple[pl.DataFrame, str, list[str], dic
         labels = name.lower().rstrip(".").split(".")
         return [".".join(labels[i:]) for i in range(len(labels))] if subdomain else [name.lower()]
 
-    expanded = pl.DataFrame({"q": names}).with_columns(
-        pl.col("q").map_elements(suffixes, return_dtype=pl.List(pl.String)).alias("s")
-    ).explode("s")
+    expanded = (
+        pl.DataFrame({"q": names})
+        .with_columns(pl.col("q").map_elements(suffixes, return_dtype=pl.List(pl.String)).alias("s"))
+        .explode("s")
+    )
     hits = expanded.filter(pl.col("s").is_in(doms.implode()))["s"].unique().sort().to_list()
     iocs = hits[:k] + [d for d in doms.head(k * 4).to_list() if d not in hits][: max(0, k - len(hits))]
     return df, "query", iocs, {"type": "domain", "match": "subdomain" if subdomain else "exact"}
@@ -72,9 +73,24 @@ def imphash_case(k: int) -> tuple[pl.DataFrame, str, list[str], dict]:
     return df, "imphash", iocs, {"type": "imphash", "match": "exact"}
 
 
-SUBSTRINGS = ["whoami", "mimikatz", "lsadump::", "key4.db", "logins.json", "-encodedcommand",
-              "vssadmin", "procdump", "rundll32", "comsvcs", "sekurlsa", "invoke-", "bypass",
-              "downloadstring", "certutil", "schtasks"]
+SUBSTRINGS = [
+    "whoami",
+    "mimikatz",
+    "lsadump::",
+    "key4.db",
+    "logins.json",
+    "-encodedcommand",
+    "vssadmin",
+    "procdump",
+    "rundll32",
+    "comsvcs",
+    "sekurlsa",
+    "invoke-",
+    "bypass",
+    "downloadstring",
+    "certutil",
+    "schtasks",
+]
 
 
 def cmdline_case(k: int) -> tuple[pl.DataFrame, str, list[str], dict]:
@@ -87,7 +103,7 @@ def ip_case(k: int) -> tuple[pl.DataFrame, str, list[str], dict]:
     public = [a for a in df["dst_ip"].drop_nulls().unique().sort().to_list() if not ipaddress.ip_address(a).is_private]
     nets = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
     nets += [str(ipaddress.ip_network(a + "/24", strict=False)) for a in public[: (k - 3) // 2]]
-    nets += public[-(k - len(nets)):] if k > len(nets) else []
+    nets += public[-(k - len(nets)) :] if k > len(nets) else []
     return df, "dst_ip", list(dict.fromkeys(nets))[:k], {"type": "ipv4", "match": "exact"}
 
 
@@ -112,7 +128,7 @@ def truth(df: pl.DataFrame, column: str, iocs: list[str], spec: dict) -> tuple[d
         match = [low.str.contains(f.lower(), literal=True) for f in iocs]
     else:
         match = [col.str.to_lowercase() == i for i in iocs]
-    per = {i.lower(): df.select(m.sum()).item() for i, m in zip(iocs, match)}
+    per = {i.lower(): df.select(m.sum()).item() for i, m in zip(iocs, match, strict=True)}
     return per, df.select(pl.any_horizontal(match).sum()).item()
 
 

@@ -27,11 +27,10 @@ import sys
 import time
 from pathlib import Path
 
-import polars as pl
-from polars.plugins import register_plugin_function
-
 import iocz
+import polars as pl
 from iocz import namespace
+from polars.plugins import register_plugin_function
 
 DATA = Path(os.environ.get("IOCZ_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 

@@ -6,10 +6,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import iocz
 import polars as pl
 import pytest
-
-import iocz
 
 # Real data lives in ../shared/data beside the repository (IOCZ_DATA overrides).
 DATA = Path(os.environ.get("IOCZ_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -48,9 +47,6 @@ def process_logs() -> pl.DataFrame:
     FHE work of the suite small while exercising real values and real repetition)."""
     df = pl.read_parquet(DATA / "sysmon_process_events.parquet")
     small_hosts = (
-        df.group_by("host")
-        .agg(pl.col("sha256").n_unique().alias("distinct"))
-        .sort("distinct", "host")
-        .head(8)["host"]
+        df.group_by("host").agg(pl.col("sha256").n_unique().alias("distinct")).sort("distinct", "host").head(8)["host"]
     )
     return df.filter(pl.col("host").is_in(small_hosts.implode())).select("host", "sha256")

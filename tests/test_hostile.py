@@ -10,12 +10,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import iocz
 import polars as pl
 import pytest
-from polars.plugins import register_plugin_function
-
-import iocz
 from conftest import SEED_IOC, Keys
+from polars.plugins import register_plugin_function
 
 SHA = "ab" * 32
 #: Every case must fail within this many seconds and grow the peak RSS by at most this much.
@@ -57,55 +56,171 @@ Case = Callable[[Keys, Keys, Path], object]
 
 CASES: dict[str, tuple[Case, type[BaseException], str]] = {
     # --- key files -------------------------------------------------------------------------
-    "client key truncated": (lambda k, o, t: iocz.ClientKey.load(_write(t / "c", _client(k, t)[:500])), iocz.FormatError, "corrupted"),
-    "client key header bit-flipped": (lambda k, o, t: iocz.ClientKey.load(_write(t / "c", _flip(_client(k, t), 2))), iocz.FormatError, "not an iocz object"),
-    "client key wrong version": (lambda k, o, t: iocz.ClientKey.load(_write(t / "c", _client(k, t).replace(b"iocz1", b"iocz9", 1))), iocz.FormatError, "unsupported version"),
-    "client key oversized": (lambda k, o, t: iocz.ClientKey.load(_sparse(t / "c", (256 << 20) + 4096)), iocz.FormatError, "limit"),
-    "client key is a public key": (lambda k, o, t: iocz.ClientKey.load(_write(t / "c", k.public.to_bytes())), iocz.FormatError, "expected a client key"),
-    "client key group-readable": (lambda k, o, t: iocz.ClientKey.load(_loose(k, t)), iocz.InvalidInputError, "chmod 600"),
-    "server key truncated": (lambda k, o, t: iocz.ServerKey.from_bytes(k.server.to_bytes()[:4096]), iocz.FormatError, "corrupted"),
-    "server key oversized": (lambda k, o, t: iocz.ServerKey.load(_sparse(t / "s", (1 << 30) + 4096)), iocz.FormatError, "limit"),
-    "server key is a client key": (lambda k, o, t: iocz.ServerKey.from_bytes(_client(k, t)), iocz.FormatError, "expected a server key"),
-    "public key bit-flipped header": (lambda k, o, t: iocz.PublicKey.from_bytes(_flip(k.public.to_bytes(), 6)), iocz.FormatError, ""),
+    "client key truncated": (
+        lambda k, o, t: iocz.ClientKey.load(_write(t / "c", _client(k, t)[:500])),
+        iocz.FormatError,
+        "corrupted",
+    ),
+    "client key header bit-flipped": (
+        lambda k, o, t: iocz.ClientKey.load(_write(t / "c", _flip(_client(k, t), 2))),
+        iocz.FormatError,
+        "not an iocz object",
+    ),
+    "client key wrong version": (
+        lambda k, o, t: iocz.ClientKey.load(_write(t / "c", _client(k, t).replace(b"iocz1", b"iocz9", 1))),
+        iocz.FormatError,
+        "unsupported version",
+    ),
+    "client key oversized": (
+        lambda k, o, t: iocz.ClientKey.load(_sparse(t / "c", (256 << 20) + 4096)),
+        iocz.FormatError,
+        "limit",
+    ),
+    "client key is a public key": (
+        lambda k, o, t: iocz.ClientKey.load(_write(t / "c", k.public.to_bytes())),
+        iocz.FormatError,
+        "expected a client key",
+    ),
+    "client key group-readable": (
+        lambda k, o, t: iocz.ClientKey.load(_loose(k, t)),
+        iocz.InvalidInputError,
+        "chmod 600",
+    ),
+    "server key truncated": (
+        lambda k, o, t: iocz.ServerKey.from_bytes(k.server.to_bytes()[:4096]),
+        iocz.FormatError,
+        "corrupted",
+    ),
+    "server key oversized": (
+        lambda k, o, t: iocz.ServerKey.load(_sparse(t / "s", (1 << 30) + 4096)),
+        iocz.FormatError,
+        "limit",
+    ),
+    "server key is a client key": (
+        lambda k, o, t: iocz.ServerKey.from_bytes(_client(k, t)),
+        iocz.FormatError,
+        "expected a server key",
+    ),
+    "public key bit-flipped header": (
+        lambda k, o, t: iocz.PublicKey.from_bytes(_flip(k.public.to_bytes(), 6)),
+        iocz.FormatError,
+        "",
+    ),
     "public key empty": (lambda k, o, t: iocz.PublicKey.from_bytes(b""), iocz.FormatError, "not an iocz object"),
     # --- ciphertexts ----------------------------------------------------------------------
-    "value truncated": (lambda k, o, t: k.client.decrypt(k.client.encrypt(SHA).to_bytes()[:300]), iocz.FormatError, "corrupted"),
+    "value truncated": (
+        lambda k, o, t: k.client.decrypt(k.client.encrypt(SHA).to_bytes()[:300]),
+        iocz.FormatError,
+        "corrupted",
+    ),
     "value from another key": (lambda k, o, t: k.client.decrypt(o.client.encrypt(SHA)), iocz.WrongKeyError, "key"),
     "count from another key": (lambda k, o, t: o.client.decrypt(_count_bytes(k)), iocz.WrongKeyError, "key"),
-    "ciphertext is a key": (lambda k, o, t: iocz.EncryptedValue.from_bytes(k.public.to_bytes()), iocz.FormatError, "expected a ciphertext"),
+    "ciphertext is a key": (
+        lambda k, o, t: iocz.EncryptedValue.from_bytes(k.public.to_bytes()),
+        iocz.FormatError,
+        "expected a ciphertext",
+    ),
     "ciphertext garbage": (lambda k, o, t: k.client.decrypt(b"\x00\xff" * 500), iocz.FormatError, "not an iocz object"),
-    "counts added across keys": (lambda k, o, t: iocz._iocz.add_counts([_count_bytes(k), _count_bytes(o)]), iocz.WrongKeyError, "key"),
-    "set truncated": (lambda k, o, t: iocz.EncryptedSet.from_bytes(k.client.encrypt_set([SHA]).to_bytes()[:-7]), iocz.FormatError, ""),
+    "counts added across keys": (
+        lambda k, o, t: iocz._iocz.add_counts([_count_bytes(k), _count_bytes(o)]),
+        iocz.WrongKeyError,
+        "key",
+    ),
+    "set truncated": (
+        lambda k, o, t: iocz.EncryptedSet.from_bytes(k.client.encrypt_set([SHA]).to_bytes()[:-7]),
+        iocz.FormatError,
+        "",
+    ),
     # --- bundles ----------------------------------------------------------------------------
-    "query bundle truncated": (lambda k, o, t: iocz.Query.load(_write(t / "q", _query_bytes(k, t)[:-100])), iocz.FormatError, "checksum|truncated"),
-    "query bundle bit-flipped": (lambda k, o, t: iocz.Query.load(_write(t / "q", _flip(_query_bytes(k, t), 5000))), iocz.FormatError, "checksum"),
-    "query bundle newer version": (lambda k, o, t: iocz.Query.load(_write(t / "q", _version(_query_bytes(k, t)))), iocz.FormatError, "version 7"),
-    "query bundle oversized": (lambda k, o, t: iocz.Query.load(_sparse(t / "q", (3 << 30) + 4096)), iocz.FormatError, "limit"),
-    "query bundle is a result": (lambda k, o, t: iocz.Result.load(_write(t / "q", _query_bytes(k, t))), iocz.FormatError, "expected a result"),
+    "query bundle truncated": (
+        lambda k, o, t: iocz.Query.load(_write(t / "q", _query_bytes(k, t)[:-100])),
+        iocz.FormatError,
+        "checksum|truncated",
+    ),
+    "query bundle bit-flipped": (
+        lambda k, o, t: iocz.Query.load(_write(t / "q", _flip(_query_bytes(k, t), 5000))),
+        iocz.FormatError,
+        "checksum",
+    ),
+    "query bundle newer version": (
+        lambda k, o, t: iocz.Query.load(_write(t / "q", _version(_query_bytes(k, t)))),
+        iocz.FormatError,
+        "version 7",
+    ),
+    "query bundle oversized": (
+        lambda k, o, t: iocz.Query.load(_sparse(t / "q", (3 << 30) + 4096)),
+        iocz.FormatError,
+        "limit",
+    ),
+    "query bundle is a result": (
+        lambda k, o, t: iocz.Result.load(_write(t / "q", _query_bytes(k, t))),
+        iocz.FormatError,
+        "expected a result",
+    ),
     "query with zero IOCs": (lambda k, o, t: iocz.Query.create(k.client, []), ValueError, "at least one IOC"),
-    "bundle metadata not JSON object": (lambda k, o, t: iocz._iocz.encode_bundle("query", "[]", []), iocz.InvalidInputError, "JSON object"),
-    "bundle section name hostile": (lambda k, o, t: iocz._iocz.encode_bundle("query", "{}", [("../../etc/passwd", b"")]), iocz.InvalidInputError, "section name"),
-    "result with missing sections": (lambda k, o, t: iocz.Result.load(_write(t / "r", _empty_result())), iocz.FormatError, "sections"),
+    "bundle metadata not JSON object": (
+        lambda k, o, t: iocz._iocz.encode_bundle("query", "[]", []),
+        iocz.InvalidInputError,
+        "JSON object",
+    ),
+    "bundle section name hostile": (
+        lambda k, o, t: iocz._iocz.encode_bundle("query", "{}", [("../../etc/passwd", b"")]),
+        iocz.InvalidInputError,
+        "section name",
+    ),
+    "result with missing sections": (
+        lambda k, o, t: iocz.Result.load(_write(t / "r", _empty_result())),
+        iocz.FormatError,
+        "sections",
+    ),
     # --- IOC values ---------------------------------------------------------------------------
     "sha256 not hex": (lambda k, o, t: k.client.encrypt_set(["zz" * 32]), iocz.InvalidInputError, "IOC 0"),
     "sha256 too short": (lambda k, o, t: k.client.encrypt_set([SHA[:-2]]), iocz.InvalidInputError, "IOC 0"),
     "md5 with sha256 length": (lambda k, o, t: k.client.encrypt_set([SHA], "md5"), iocz.InvalidInputError, ""),
     "domain with space": (lambda k, o, t: k.client.encrypt_set(["evil .com"], "domain"), iocz.InvalidInputError, ""),
-    "domain too long": (lambda k, o, t: k.client.encrypt_set([("a" * 60 + ".") * 5 + "com"], "domain"), iocz.InvalidInputError, ""),
+    "domain too long": (
+        lambda k, o, t: k.client.encrypt_set([("a" * 60 + ".") * 5 + "com"], "domain"),
+        iocz.InvalidInputError,
+        "",
+    ),
     "domain wildcard": (lambda k, o, t: k.client.encrypt_set(["*.evil.com"], "domain"), iocz.InvalidInputError, ""),
     "ipv4 out of range": (lambda k, o, t: k.client.encrypt_set(["10.0.0.256"], "ipv4"), iocz.InvalidInputError, ""),
     "cidr with host bits": (lambda k, o, t: k.client.encrypt_set(["10.0.0.1/8"], "ipv4"), iocz.InvalidInputError, ""),
     "cidr prefix too long": (lambda k, o, t: k.client.encrypt_set(["10.0.0.0/33"], "ipv4"), iocz.InvalidInputError, ""),
     "ipv6 in ipv4 set": (lambda k, o, t: k.client.encrypt_set(["2001:db8::1"], "ipv4"), iocz.InvalidInputError, ""),
     "huge substring IOC": (lambda k, o, t: k.client.encrypt_set(["x" * 5000], "substring"), iocz.InvalidInputError, ""),
-    "non-UTF-8 bytes as a domain": (lambda k, o, t: k.client.encrypt_set([b"\xff\xfe"], "domain"), iocz.InvalidInputError, ""),
-    "non-UTF-8 IOC file": (lambda k, o, t: iocz.load_iocs([_write(t / "i.txt", b"\xff\xfe\xfa")]), ValueError, "not UTF-8"),
-    "more slots than allowed": (lambda k, o, t: k.client.encrypt_set([SHA], pad_to=10_000_000), iocz.InvalidInputError, ""),
+    "non-UTF-8 bytes as a domain": (
+        lambda k, o, t: k.client.encrypt_set([b"\xff\xfe"], "domain"),
+        iocz.InvalidInputError,
+        "",
+    ),
+    "non-UTF-8 IOC file": (
+        lambda k, o, t: iocz.load_iocs([_write(t / "i.txt", b"\xff\xfe\xfa")]),
+        ValueError,
+        "not UTF-8",
+    ),
+    "more slots than allowed": (
+        lambda k, o, t: k.client.encrypt_set([SHA], pad_to=10_000_000),
+        iocz.InvalidInputError,
+        "",
+    ),
     "null IOC": (lambda k, o, t: k.client.encrypt_set([None]), iocz.InvalidInputError, "must be a str"),  # type: ignore[list-item]
-    "unknown IOC type": (lambda k, o, t: k.client.encrypt_set([SHA], "sha512"), iocz.InvalidInputError, "unknown IOC type"),
+    "unknown IOC type": (
+        lambda k, o, t: k.client.encrypt_set([SHA], "sha512"),
+        iocz.InvalidInputError,
+        "unknown IOC type",
+    ),
     # --- log columns --------------------------------------------------------------------------
-    "malformed hash in logs": (lambda k, o, t: _scan(k, {"h": ["nothex"]}), pl.exceptions.ComputeError, 'column "h" row 0'),
-    "huge string in logs": (lambda k, o, t: _scan(k, {"h": ["x" * 40_000]}, "substring", ["abc"]), pl.exceptions.ComputeError, "row 0"),
+    "malformed hash in logs": (
+        lambda k, o, t: _scan(k, {"h": ["nothex"]}),
+        pl.exceptions.ComputeError,
+        'column "h" row 0',
+    ),
+    "huge string in logs": (
+        lambda k, o, t: _scan(k, {"h": ["x" * 40_000]}, "substring", ["abc"]),
+        pl.exceptions.ComputeError,
+        "row 0",
+    ),
     "unknown log column": (lambda k, o, t: _scan(k, {"x": [SHA]}), ValueError, "not found"),
     "integer log column": (lambda k, o, t: _scan(k, {"h": [1, 2]}), pl.exceptions.ComputeError, ""),
 }
@@ -179,7 +294,9 @@ def test_two_keys_scan_in_parallel_threads(keys: Keys, other_keys: Keys) -> None
     frame = pl.DataFrame({"h": [SEED_IOC, SHA, SHA, None, SEED_IOC, SEED_IOC]})
 
     def run(k: Keys) -> tuple[Keys, object]:
-        query = iocz.Query.create(k.client, [iocz.Ioc("sha256", SEED_IOC), iocz.Ioc("sha256", SHA)], server_key=k.server)
+        query = iocz.Query.create(
+            k.client, [iocz.Ioc("sha256", SEED_IOC), iocz.Ioc("sha256", SHA)], server_key=k.server
+        )
         return k, iocz.scan(frame.lazy(), query, {"sha256": "h"}, bits=64, progress=False)
 
     with ThreadPoolExecutor(2) as pool:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import iocz
+import pytest
 from iocz.iocs import detect_format
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -21,9 +20,16 @@ def _pairs(report: iocz.ImportReport) -> set[tuple[str, str]]:
 def test_stix_every_supported_pattern() -> None:
     report = iocz.load_iocs([FIXTURES / "iocs.stix.json"])
     assert _pairs(report) == {
-        ("sha256", S256), ("sha1", S1), ("md5", M5), ("imphash", IMP),
-        ("domain", "evil.example.com"), ("ipv4", "203.0.113.7"), ("ipv4", "198.51.100.0/24"),
-        ("ipv6", "2001:db8::1"), ("domain", "c2.example.net"), ("substring", "sekurlsa::logonpasswords"),
+        ("sha256", S256),
+        ("sha1", S1),
+        ("md5", M5),
+        ("imphash", IMP),
+        ("domain", "evil.example.com"),
+        ("ipv4", "203.0.113.7"),
+        ("ipv4", "198.51.100.0/24"),
+        ("ipv6", "2001:db8::1"),
+        ("domain", "c2.example.net"),
+        ("substring", "sekurlsa::logonpasswords"),
     }
     reasons = " | ".join(s.reason for s in report.skipped)
     assert len(report.skipped) == 8, reasons
@@ -37,10 +43,18 @@ def test_stix_every_supported_pattern() -> None:
 def test_misp_event_attributes_objects_and_composites() -> None:
     report = iocz.load_iocs([FIXTURES / "iocs.misp.json"])
     assert _pairs(report) == {
-        ("md5", M5), ("sha1", S1), ("sha256", S256), ("imphash", IMP),
-        ("domain", "evil.example.com"), ("domain", "host.evil.example.org"),
-        ("ipv4", "203.0.113.7"), ("ipv6", "2001:db8::1"), ("ipv4", "198.51.100.9"),
-        ("domain", "c2.example.net"), ("ipv4", "192.0.2.55"), ("domain", "dl.example.org"),
+        ("md5", M5),
+        ("sha1", S1),
+        ("sha256", S256),
+        ("imphash", IMP),
+        ("domain", "evil.example.com"),
+        ("domain", "host.evil.example.org"),
+        ("ipv4", "203.0.113.7"),
+        ("ipv6", "2001:db8::1"),
+        ("ipv4", "198.51.100.9"),
+        ("domain", "c2.example.net"),
+        ("ipv4", "192.0.2.55"),
+        ("domain", "dl.example.org"),
         ("sha256", "f" * 64),
     }
     reasons = sorted(s.reason for s in report.skipped)
@@ -53,8 +67,12 @@ def test_misp_event_attributes_objects_and_composites() -> None:
 def test_csv_with_type_value_label() -> None:
     report = iocz.load_iocs([FIXTURES / "iocs.csv"])
     assert _pairs(report) == {
-        ("sha256", S256), ("md5", M5), ("domain", "evil.example.com"),
-        ("ipv4", "198.51.100.0/24"), ("domain", "c2.example.net"), ("substring", "lsadump::sam"),
+        ("sha256", S256),
+        ("md5", M5),
+        ("domain", "evil.example.com"),
+        ("ipv4", "198.51.100.0/24"),
+        ("domain", "c2.example.net"),
+        ("substring", "lsadump::sam"),
     }
     assert [s.where for s in report.skipped] == ["iocs.csv:8", "iocs.csv:9"]
 
@@ -62,8 +80,13 @@ def test_csv_with_type_value_label() -> None:
 def test_plain_list_types_are_guessed() -> None:
     report = iocz.load_iocs([FIXTURES / "iocs.txt"])
     assert _pairs(report) == {
-        ("sha256", S256), ("sha1", S1), ("md5", M5), ("ipv4", "203.0.113.7"),
-        ("ipv6", "2001:db8::/32"), ("domain", "evil.example.com"), ("domain", "c2.example.net"),
+        ("sha256", S256),
+        ("sha1", S1),
+        ("md5", M5),
+        ("ipv4", "203.0.113.7"),
+        ("ipv6", "2001:db8::/32"),
+        ("domain", "evil.example.com"),
+        ("domain", "c2.example.net"),
     }
     assert [s.value for s in report.skipped] == ["this is not an ioc"]
 
@@ -76,7 +99,12 @@ def test_plain_list_with_explicit_type(tmp_path: Path) -> None:
 
 
 def test_format_detection() -> None:
-    for name, fmt in [("iocs.stix.json", "stix"), ("iocs.misp.json", "misp"), ("iocs.csv", "csv"), ("iocs.txt", "list")]:
+    for name, fmt in [
+        ("iocs.stix.json", "stix"),
+        ("iocs.misp.json", "misp"),
+        ("iocs.csv", "csv"),
+        ("iocs.txt", "list"),
+    ]:
         path = FIXTURES / name
         assert detect_format(path, path.read_text()) == fmt
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import ipaddress
 
+import iocz
 import polars as pl
 import pytest
-
-import iocz
 from conftest import DATA, Keys
 
 
@@ -41,9 +40,11 @@ def dns_case() -> tuple[pl.DataFrame, list[str]]:
         .select(pl.col("value").str.to_lowercase())
         .collect()["value"]
     )
-    pairs = pl.DataFrame({"query": names}).with_columns(
-        pl.col("query").map_elements(suffixes, return_dtype=pl.List(pl.String)).alias("suffix")
-    ).explode("suffix")
+    pairs = (
+        pl.DataFrame({"query": names})
+        .with_columns(pl.col("query").map_elements(suffixes, return_dtype=pl.List(pl.String)).alias("suffix"))
+        .explode("suffix")
+    )
     hits = pairs.filter(pl.col("suffix").is_in(ioc_domains.implode()))
     exact = hits.filter(pl.col("query") == pl.col("suffix"))["suffix"].unique().sort().head(2).to_list()
     sub_only = (

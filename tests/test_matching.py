@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-
-import iocz
 from conftest import SEED_IOC, Keys
 
 
@@ -42,9 +40,7 @@ def test_group_by_and_over_equal_plaintext_groups(keys: Keys, process_logs: pl.D
     ioc = keys.client.encrypt(ioc_hex)
     enc = process_logs.group_by("host").agg(pl.col("sha256").fhe.eq(ioc).fhe.count().alias("n"))
     got = {h: keys.client.decrypt(n) for h, n in enc.iter_rows()}
-    truth = dict(
-        process_logs.group_by("host").agg((pl.col("sha256") == ioc_hex).sum()).iter_rows()
-    )
+    truth = dict(process_logs.group_by("host").agg((pl.col("sha256") == ioc_hex).sum()).iter_rows())
     assert got == truth
     assert sum(got.values()) > 0
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import ipaddress
 
+import iocz
 import polars as pl
+from conftest import Keys
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import iocz
-from conftest import Keys
 
 canonical = iocz._iocz.canonical_iocs
 CHEAP = settings(max_examples=150, deadline=None)

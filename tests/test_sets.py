@@ -6,10 +6,9 @@ import os
 import stat
 from pathlib import Path
 
+import iocz
 import polars as pl
 import pytest
-
-import iocz
 from conftest import SEED_IOC, Keys
 
 

@@ -12,10 +12,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import iocz
 import polars as pl
 import pytest
-
-import iocz
 from conftest import DATA, Keys
 
 ABSENT_SHA256 = "5f" * 32
@@ -51,7 +50,9 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     proc = pl.read_csv(Path(iocz.__file__).parent / "data" / "sample_process_logs.csv")
     proc = proc.select(pl.col("utc_time").str.to_datetime().alias("ts"), "host", "sha256")
     dns = pl.read_parquet(DATA / "dns_events.parquet").head(150)
-    dns = dns.select(pl.col("ts").str.strip_suffix("Z").str.to_datetime().alias("ts"), pl.col("src_ip").alias("host"), "query")
+    dns = dns.select(
+        pl.col("ts").str.strip_suffix("Z").str.to_datetime().alias("ts"), pl.col("src_ip").alias("host"), "query"
+    )
     proc.write_parquet(folder / "process.parquet")
     dns.write_parquet(folder / "dns.parquet")
     return {"process": folder / "process.parquet", "dns": folder / "dns.parquet", "glob": folder / "*.parquet"}
@@ -79,12 +80,27 @@ def test_cli_round_trip_on_real_rows(agency: Agency, logs: dict[str, Path], tmp_
         f"domain,{parent},parent domain\ndomain,ISE.wrccdc.org.,exact name\ndomain,evil.example.com,absent\n"
         "mutex,Global\\x,unsupported\n"
     )
-    q = iocz_cli("query", "--key", agency.key, "--iocs", iocs, "--domain-match", "subdomain", "--out", tmp_path / "q.iocz")
+    q = iocz_cli(
+        "query", "--key", agency.key, "--iocs", iocs, "--domain-match", "subdomain", "--out", tmp_path / "q.iocz"
+    )
     assert "7 IOCs" in q.stdout and "1 skipped" in q.stdout
     assert "unsupported IOC type" in q.stderr
     iocz_cli(
-        "scan", tmp_path / "q.iocz", "--logs", logs["glob"], "--column", "sha256=sha256", "--column", "domain=query",
-        "--where", f"ts >= '{cutoff}'", "--bits", "64", "--no-progress", "--out", tmp_path / "r.iocz",
+        "scan",
+        tmp_path / "q.iocz",
+        "--logs",
+        logs["glob"],
+        "--column",
+        "sha256=sha256",
+        "--column",
+        "domain=query",
+        "--where",
+        f"ts >= '{cutoff}'",
+        "--bits",
+        "64",
+        "--no-progress",
+        "--out",
+        tmp_path / "r.iocz",
     )
     assert not (tmp_path / "r.iocz.partial").exists()
     out = json.loads(iocz_cli("decrypt", tmp_path / "r.iocz", "--key", agency.key, "--format", "json").stdout)
@@ -118,8 +134,21 @@ def hash_query(agency: Agency, logs: dict[str, Path], tmp_path_factory: pytest.T
 
 
 def _scan_args(query: Path, logs: dict[str, Path], out: Path) -> list[str | Path]:
-    return ["scan", query, "--logs", logs["process"], "--column", "sha256=sha256",
-            "--bits", "64", "--partition-size", "12", "--no-progress", "--out", out]
+    return [
+        "scan",
+        query,
+        "--logs",
+        logs["process"],
+        "--column",
+        "sha256=sha256",
+        "--bits",
+        "64",
+        "--partition-size",
+        "12",
+        "--no-progress",
+        "--out",
+        out,
+    ]
 
 
 def test_interrupted_scan_resumes_to_the_uninterrupted_counts(
@@ -128,7 +157,9 @@ def test_interrupted_scan_resumes_to_the_uninterrupted_counts(
     log_file = tmp_path / "scan.log"
     out = tmp_path / "r.iocz"
     args = _scan_args(hash_query, logs, out) + ["--log", log_file]
-    proc = subprocess.Popen([sys.executable, "-m", "iocz", *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "iocz", *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     partial = tmp_path / "r.iocz.partial"
     deadline = time.monotonic() + 300
     while not list(partial.glob("job*.iocz")) and proc.poll() is None and time.monotonic() < deadline:
@@ -217,7 +248,17 @@ def test_corrupted_query_bundles_are_rejected_before_any_work(
         bad = tmp_path / f"{name}.iocz"
         bad.write_bytes(data)
         t = time.monotonic()
-        proc = iocz_cli("scan", bad, "--logs", logs["process"], "--column", "sha256=sha256", "--out", tmp_path / "r.iocz", check=False)
+        proc = iocz_cli(
+            "scan",
+            bad,
+            "--logs",
+            logs["process"],
+            "--column",
+            "sha256=sha256",
+            "--out",
+            tmp_path / "r.iocz",
+            check=False,
+        )
         assert proc.returncode == 1, (name, proc.stderr)
         assert proc.stderr.startswith("iocz: error:") and proc.stderr.count("\n") == 1, (name, proc.stderr)
         assert time.monotonic() - t < 60 and not (tmp_path / "r.iocz").exists()

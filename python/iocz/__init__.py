@@ -5,6 +5,7 @@ The IOC holder (the agency) keeps a :class:`ClientKey`; the log holder gets only
 Polars frames, and returns encrypted counts that only the agency can decrypt.
 """
 
+from iocz import namespace as _namespace  # registers the `.fhe` expression namespace
 from iocz._iocz import (
     ClientKey,
     EncryptedSet,
@@ -20,15 +21,14 @@ from iocz._iocz import (
     pbs_count,
     reset_pbs_count,
 )
-from iocz.sysmon import split_hashes
-from iocz import namespace as _namespace  # registers the `.fhe` expression namespace
+from iocz._version import __version__
 from iocz.bundles import Decrypted, Query, QuerySet, Result
 from iocz.iocs import ImportReport, Ioc, Skipped, load_iocs
 from iocz.scan import DEFAULT_PARTITION, scan
-
-from iocz._version import __version__
+from iocz.sysmon import split_hashes
 
 __all__ = [
+    "__version__",
     "DEFAULT_PARTITION",
     "ClientKey",
     "Decrypted",

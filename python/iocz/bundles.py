@@ -17,16 +17,16 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from iocz import _iocz
-from iocz._version import __version__
 from iocz._files import write_atomic
 from iocz._iocz import ClientKey, EncryptedSet, EncryptedValue, FormatError, ServerKey, WrongKeyError
+from iocz._version import __version__
 from iocz.iocs import ImportReport, Ioc
 
 #: Version of the metadata layout inside bundles (the container has its own version).
@@ -48,8 +48,7 @@ def _check_meta(meta_text: str, bundle: str, what: str) -> dict[str, Any]:
         raise FormatError(f"{what}: not an iocz {bundle} bundle")
     if meta.get("meta_version") != META_VERSION:
         raise FormatError(
-            f"{what}: metadata version {meta.get('meta_version')!r} is not supported "
-            f"(this iocz reads {META_VERSION})"
+            f"{what}: metadata version {meta.get('meta_version')!r} is not supported (this iocz reads {META_VERSION})"
         )
     return meta
 
@@ -104,16 +103,14 @@ class Query:
             group = [i for i in items if i.type == ioc_type]
             canonical = _iocz.canonical_iocs([i.value for i in group], ioc_type, case_sensitive)
             labels: dict[str, dict[str, list[str]]] = {}
-            for ioc, (text, error) in zip(group, canonical):
+            for ioc, (text, error) in zip(group, canonical, strict=True):
                 if text is None:
                     raise ValueError(f"IOC {ioc.value!r} from {ioc.source or 'input'}: {error}")
                 entry = labels.setdefault(text, {"values": [], "labels": [], "sources": []})
                 for k, v in (("values", ioc.value), ("labels", ioc.label), ("sources", ioc.source)):
                     if v and v not in entry[k]:
                         entry[k].append(v)
-            enc = key.encrypt_set(
-                [i.value for i in group], ioc_type, case_sensitive=case_sensitive, pad_to=pad_to
-            )
+            enc = key.encrypt_set([i.value for i in group], ioc_type, case_sensitive=case_sensitive, pad_to=pad_to)
             match = domain_match if ioc_type == "domain" else "exact"
             sets.append(QuerySet(enc, ioc_type, match, enc.case_sensitive))
             manifest_sets.append(
@@ -130,7 +127,7 @@ class Query:
             "iocz_version": __version__,
             "parameters": _iocz.parameter_set(),
             "key": self.key_fingerprint,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "server_key": "embedded" if embed_server_key else "reference",
             "sets": [
                 {
@@ -162,9 +159,7 @@ class Query:
             if self.server_key is None:
                 raise ValueError("no server key to embed")
             sections.insert(0, ("server-key", self.server_key.to_bytes()))
-        data, self.fingerprint = _iocz.encode_bundle(
-            "query", json.dumps(self._meta(embed_server_key)), sections
-        )
+        data, self.fingerprint = _iocz.encode_bundle("query", json.dumps(self._meta(embed_server_key)), sections)
         folder = Path(manifest_dir)
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         manifest = {"query": self.fingerprint, **self._manifest}
@@ -178,7 +173,9 @@ class Query:
         return mpath
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], *, server_key: ServerKey | str | os.PathLike[str] | None = None) -> Query:
+    def load(
+        cls, path: str | os.PathLike[str], *, server_key: ServerKey | str | os.PathLike[str] | None = None
+    ) -> Query:
         """Read and validate a query bundle; loads its server key (embedded, or ``server_key``
         when the bundle only references one) and sets for ``.fhe`` expressions."""
         what = str(path)
@@ -250,8 +247,7 @@ class Result:
             "key": self.key_fingerprint,
             "scan": self.metadata,
             "entries": [
-                {"set": c.set_index, "type": c.ioc_type, "column": c.column, "group": c.group}
-                for c in self.counts
+                {"set": c.set_index, "type": c.ioc_type, "column": c.column, "group": c.group} for c in self.counts
             ],
         }
         sections: list[tuple[str, bytes]] = []
@@ -278,15 +274,24 @@ class Result:
             if group is not None and not isinstance(group, str):
                 raise FormatError(f"{what}: entry {i} has an invalid group key")
             counts.append(
-                Count(e["set"], str(e.get("type")), e["column"], group, data[f"entry/{i}/per-ioc"], data[f"entry/{i}/total"])
+                Count(
+                    e["set"],
+                    str(e.get("type")),
+                    e["column"],
+                    group,
+                    data[f"entry/{i}/per-ioc"],
+                    data[f"entry/{i}/total"],
+                )
             )
         scan = meta.get("scan") if isinstance(meta.get("scan"), dict) else {}
-        return cls(
-            _require(meta, "query", str, what), _require(meta, "key", str, what), counts, scan, fingerprint
-        )
+        return cls(_require(meta, "query", str, what), _require(meta, "key", str, what), counts, scan, fingerprint)
 
     def decrypt(
-        self, key: ClientKey, *, manifest: str | os.PathLike[str] | None = None, key_path: str | os.PathLike[str] | None = None
+        self,
+        key: ClientKey,
+        *,
+        manifest: str | os.PathLike[str] | None = None,
+        key_path: str | os.PathLike[str] | None = None,
     ) -> Decrypted:
         """Decrypt every count with the agency's key and name each IOC from the query manifest
         (``manifest``, or ``queries/<query>.json`` next to ``key_path``)."""
@@ -300,7 +305,9 @@ class Result:
             manifest = manifest_dir(key_path) / f"{self.query}.json"
         mpath = Path(manifest)
         if not mpath.exists():
-            raise FileNotFoundError(f"no manifest for query {self.query} at {mpath}: was the query made with this key folder?")
+            raise FileNotFoundError(
+                f"no manifest for query {self.query} at {mpath}: was the query made with this key folder?"
+            )
         m = json.loads(mpath.read_text())
         if m.get("query") != self.query:
             raise WrongKeyError(f"manifest {mpath} is for query {m.get('query')}, the result for {self.query}")

@@ -71,8 +71,20 @@ def query(args: argparse.Namespace) -> int:
     server_key_path = Path(args.server_key) if args.server_key else Path(args.key).parent / "server.key"
     sk = iocz.ServerKey.load(server_key_path) if server_key_path.exists() else None
     t = time.perf_counter()
-    q = Query.create(ck, report, server_key=sk, domain_match=args.domain_match, case_sensitive=args.case_sensitive, pad_to=args.pad_to)
-    mpath = q.save(args.out, manifest_dir=manifest_dir(args.key), embed_server_key=not args.reference_server_key, overwrite=args.force)
+    q = Query.create(
+        ck,
+        report,
+        server_key=sk,
+        domain_match=args.domain_match,
+        case_sensitive=args.case_sensitive,
+        pad_to=args.pad_to,
+    )
+    mpath = q.save(
+        args.out,
+        manifest_dir=manifest_dir(args.key),
+        embed_server_key=not args.reference_server_key,
+        overwrite=args.force,
+    )
     size = Path(args.out).stat().st_size
     print(f"query {q.fingerprint} written to {args.out} ({size / 2**20:.1f} MiB, {time.perf_counter() - t:.1f} s)")
     for s in q.sets:
@@ -84,12 +96,16 @@ def query(args: argparse.Namespace) -> int:
 def inspect(args: argparse.Namespace) -> int:
     """Validate a query bundle and print what it reveals (before deciding to scan)."""
     q = Query.load(args.query, server_key=args.server_key)
-    print(f"query {q.fingerprint}: key {q.key_fingerprint}, created {q.created or '?'}, "
-          f"server key {'embedded' if q.server_key else 'referenced'}")
+    print(
+        f"query {q.fingerprint}: key {q.key_fingerprint}, created {q.created or '?'}, "
+        f"server key {'embedded' if q.server_key else 'referenced'}"
+    )
     for s in q.sets:
         lengths = ", ".join(map(str, s.set.lengths)) or "-"
-        print(f"  {s.ioc_type:<9} {s.set.slots:>6} slots ({s.set.hashes} hashes)  match={s.match}  "
-              f"case_sensitive={s.case_sensitive}  declared lengths: {lengths}")
+        print(
+            f"  {s.ioc_type:<9} {s.set.slots:>6} slots ({s.set.hashes} hashes)  match={s.match}  "
+            f"case_sensitive={s.case_sensitive}  declared lengths: {lengths}"
+        )
     return EXIT_OK
 
 
@@ -159,8 +175,10 @@ def decrypt(args: argparse.Namespace) -> int:
         print(out.counts.write_csv(), end="")
     else:
         meta = out.metadata
-        print(f"query {meta['query']}: {meta.get('rows_scanned')} rows scanned, time range {meta.get('time_range')}, "
-              f"filter {meta.get('where')!r}, iocz {meta.get('iocz_version')}")
+        print(
+            f"query {meta['query']}: {meta.get('rows_scanned')} rows scanned, time range {meta.get('time_range')}, "
+            f"filter {meta.get('where')!r}, iocz {meta.get('iocz_version')}"
+        )
         with pl.Config(tbl_rows=-1, fmt_str_lengths=80, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
             totals, counts = out.totals, out.counts
             if meta.get("group_by") is None:
@@ -178,7 +196,9 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="iocz", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="iocz", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--version", action="version", version=f"iocz {iocz.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -189,14 +209,43 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("query", help="agency: import IOC files and write an encrypted query bundle")
     p.add_argument("--key", required=True, help="client key file (its folder's server.key is embedded)")
-    p.add_argument("--iocs", required=True, nargs="+", help="IOC files: STIX 2.1 bundle, MISP event JSON, CSV (type,value[,label]) or a plain list")
-    p.add_argument("--format", default="auto", choices=["auto", "stix", "misp", "csv", "list"], help="IOC file format (default: detected)")
-    p.add_argument("--type", help="IOC type of plain lists / CSVs without a type column (sha256, sha1, md5, imphash, domain, ip, url, substring)")
-    p.add_argument("--domain-match", default="exact", choices=["exact", "subdomain"], help="domain IOCs match the name only, or its subdomains too")
-    p.add_argument("--case-sensitive", action="store_true", help="substring IOCs match case-sensitively (default: Unicode lower-case both sides)")
+    p.add_argument(
+        "--iocs",
+        required=True,
+        nargs="+",
+        help="IOC files: STIX 2.1 bundle, MISP event JSON, CSV (type,value[,label]) or a plain list",
+    )
+    p.add_argument(
+        "--format",
+        default="auto",
+        choices=["auto", "stix", "misp", "csv", "list"],
+        help="IOC file format (default: detected)",
+    )
+    p.add_argument(
+        "--type",
+        help=(
+            "IOC type of plain lists / CSVs without a type column "
+            "(sha256, sha1, md5, imphash, domain, ip, url, substring)"
+        ),
+    )
+    p.add_argument(
+        "--domain-match",
+        default="exact",
+        choices=["exact", "subdomain"],
+        help="domain IOCs match the name only, or its subdomains too",
+    )
+    p.add_argument(
+        "--case-sensitive",
+        action="store_true",
+        help="substring IOCs match case-sensitively (default: Unicode lower-case both sides)",
+    )
     p.add_argument("--pad-to", type=int, default=0, help="size each set for at least N IOCs (hides the real count)")
     p.add_argument("--server-key", help="server key to embed (default: server.key next to --key)")
-    p.add_argument("--reference-server-key", action="store_true", help="embed only the server key's fingerprint (the company already holds the key)")
+    p.add_argument(
+        "--reference-server-key",
+        action="store_true",
+        help="embed only the server key's fingerprint (the company already holds the key)",
+    )
     p.add_argument("--strict", action="store_true", help="fail if any IOC is skipped")
     p.add_argument("--out", required=True, help="query bundle to write")
     p.add_argument("--force", action="store_true", help="replace an existing bundle")
@@ -210,16 +259,31 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("scan", help="company: scan logs with a query bundle, write an encrypted result")
     p.add_argument("query", help="query bundle from the agency")
-    p.add_argument("--logs", required=True, action="append", help="log files or glob (Parquet, CSV, NDJSON; repeatable)")
+    p.add_argument(
+        "--logs", required=True, action="append", help="log files or glob (Parquet, CSV, NDJSON; repeatable)"
+    )
     p.add_argument("--logs-format", default="auto", choices=["auto", "parquet", "csv", "ndjson"])
-    p.add_argument("--column", required=True, action="append", help="TYPE=COLUMN, e.g. sha256=TargetProcessSHA256, domain=query, ip=dst_ip (repeatable)")
+    p.add_argument(
+        "--column",
+        required=True,
+        action="append",
+        help="TYPE=COLUMN, e.g. sha256=TargetProcessSHA256, domain=query, ip=dst_ip (repeatable)",
+    )
     p.add_argument("--where", help="SQL condition run in the clear first, e.g. \"p_date > '2024-05-13'\"")
     p.add_argument("--group-by", help="count per value of this column (values go to the agency in the clear)")
     p.add_argument("--time-column", help="column for the reported time range (default: first temporal column)")
     p.add_argument("--server-key", help="server key file, when the query only references one")
     p.add_argument("--checkpoint", help="resumable progress folder (default: OUT.partial)")
-    p.add_argument("--partition-size", type=int, default=iocz.DEFAULT_PARTITION, help="distinct values per checkpointed partition")
-    p.add_argument("--bits", type=int, default=256, choices=[64, 128, 256], help="digest bits compared (fewer: faster, false-match probability ~ candidates/2^bits)")
+    p.add_argument(
+        "--partition-size", type=int, default=iocz.DEFAULT_PARTITION, help="distinct values per checkpointed partition"
+    )
+    p.add_argument(
+        "--bits",
+        type=int,
+        default=256,
+        choices=[64, 128, 256],
+        help="digest bits compared (fewer: faster, false-match probability ~ candidates/2^bits)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--log", help="append progress lines to this file")
     p.add_argument("--out", required=True, help="result bundle to write")

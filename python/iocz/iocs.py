@@ -161,7 +161,7 @@ def validate(report: ImportReport, *, case_sensitive: bool = False) -> ImportRep
     for ioc_type in sorted({i.type for i in report.iocs}):
         group = [i for i in report.iocs if i.type == ioc_type]
         checked = canonical_iocs([i.value for i in group], ioc_type, case_sensitive)
-        for ioc, (_, error) in zip(group, checked):
+        for ioc, (_, error) in zip(group, checked, strict=True):
             if error is None:
                 out.iocs.append(ioc)
             else:
@@ -277,7 +277,7 @@ def read_misp(data: Any, source: str) -> ImportReport:
                 if len(parts) != 2:
                     report.skipped.append(Skipped(where, value, f"{type_name} needs two parts"))
                     continue
-                for part_type, part in zip(_MISP_COMPOSITE[type_name], parts):
+                for part_type, part in zip(_MISP_COMPOSITE[type_name], parts, strict=True):
                     if part_type is not None:
                         _add(report, resolve_type(part_type, part), value, label, where)
                 continue

@@ -17,15 +17,15 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from iocz import _iocz
-from iocz._version import __version__
 from iocz._files import write_atomic
+from iocz._version import __version__
 from iocz.bundles import Count, Query, QuerySet, Result
 from iocz.iocs import IOC_TYPES
 from iocz.progress import Progress
@@ -59,7 +59,9 @@ def plan_jobs(query: Query, columns: Mapping[str, str | Sequence[str]]) -> list[
     jobs = [Job(i, s, c) for i, s in enumerate(query.sets) for c in by_type.get(s.ioc_type, [])]
     if not jobs:
         held = ", ".join(s.ioc_type for s in query.sets)
-        raise ValueError(f"no log column given for the query's IOC types ({held}); use e.g. --column {query.sets[0].ioc_type}=COLUMN")
+        raise ValueError(
+            f"no log column given for the query's IOC types ({held}); use e.g. --column {query.sets[0].ioc_type}=COLUMN"
+        )
     return jobs
 
 
@@ -71,10 +73,16 @@ def _partitions(df: pl.DataFrame, column: str, size: int) -> tuple[pl.DataFrame,
     return joined, max(1, -(-distinct.len() // size))
 
 
-def _signature(query: Query, jobs: list[Job], df: pl.DataFrame, where: str | None, group_by: str | None, size: int) -> str:
+def _signature(
+    query: Query, jobs: list[Job], df: pl.DataFrame, where: str | None, group_by: str | None, size: int
+) -> str:
     """What a checkpoint is valid for: the query, jobs, filter, grouping, partitioning and rows."""
     h = hashlib.sha256()
-    h.update(json.dumps([query.fingerprint, [(j.set_index, j.column) for j in jobs], where, group_by, size, df.height]).encode())
+    h.update(
+        json.dumps(
+            [query.fingerprint, [(j.set_index, j.column) for j in jobs], where, group_by, size, df.height]
+        ).encode()
+    )
     for col in df.columns:
         h.update(str(df[col].hash(seed=0x10C2).sum()).encode())
     return h.hexdigest()[:32]
@@ -125,7 +133,6 @@ class Checkpoint:
         meta = json.dumps({"signature": self.signature, "job": job, "part": part, "groups": groups})
         data, _ = _iocz.encode_bundle("checkpoint", meta, sections)
         write_atomic(self._path(job, part), data, overwrite=True)
-
 
 
 def _group_key(value: Any) -> str | None:
@@ -202,7 +209,9 @@ def scan(
     df = lf.select(needed + ([time_col] if time_col and time_col not in needed else [])).collect()
     time_range = _time_range(df, time_col)
     frames = {c: _partitions(df, c, partition_size) for c in {j.column for j in jobs}}
-    ckpt = Checkpoint(Path(checkpoint) if checkpoint else None, _signature(query, jobs, df, where_text, group_by, partition_size))
+    ckpt = Checkpoint(
+        Path(checkpoint) if checkpoint else None, _signature(query, jobs, df, where_text, group_by, partition_size)
+    )
     bar = progress if isinstance(progress, Progress) else Progress(enabled=progress)
     planned = sum(frames[j.column][1] for j in jobs)
     bar.start(partitions=planned, rows=df.height * len(jobs))
@@ -221,7 +230,9 @@ def scan(
             for g, pair in done.items():
                 merged.setdefault((j_i, g), []).append(pair)
             bar.advance(rows=frame.height, pbs=0 if resumed else _iocz.pbs_count(), resumed=resumed)
-            log.info("job %d (%s) partition %d/%d %s", j_i, job.column, part + 1, n_parts, "resumed" if resumed else "done")
+            log.info(
+                "job %d (%s) partition %d/%d %s", j_i, job.column, part + 1, n_parts, "resumed" if resumed else "done"
+            )
     counts = []
     for (j_i, g), pairs in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         job = jobs[j_i]
@@ -237,7 +248,7 @@ def scan(
         "time_column": time_col,
         "time_range": time_range,
         "columns": [[j.set_index, j.column] for j in jobs],
-        "started": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
+        "started": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
         "seconds": round(time.time() - started, 1),
     }
     return Result(query.fingerprint, query.key_fingerprint, counts, metadata)
