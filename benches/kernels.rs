@@ -67,10 +67,8 @@ fn kernels(c: &mut Criterion) {
 
     let pk = client.public_key();
     let cell = pk.encrypt_cell(&digest(2)).unwrap();
-    bench(c, "cell/expand", || {
-        ciphertexts::cell_radix(&cell, &server).unwrap()
-    });
-    let cell_radix = ciphertexts::cell_radix(&cell, &server).unwrap();
+    bench(c, "cell/expand", || server.expand_cell(&cell).unwrap());
+    let cell_radix = server.expand_cell(&cell).unwrap();
     bench(c, "eq_encrypted/tfhe-eq", || {
         encrypted::match_encrypted(
             server.integer(),

@@ -20,7 +20,7 @@ with atheris.instrument_imports():
     from iocz.iocs import read_csv, read_list, read_misp, read_stix
 
 KEY = iocz.ClientKey.generate()
-TYPES = ("sha256", "sha1", "md5", "imphash", "domain", "ipv4", "ipv6", "substring")
+TYPES = _iocz.IOC_TYPES  # every type the Rust core knows, in wire order
 
 
 def _json(text: str) -> object:

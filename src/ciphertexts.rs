@@ -2,8 +2,7 @@
 //! the pinned parameters on the way in.
 
 use tfhe::conformance::ListSizeConstraint;
-use tfhe::integer::RadixCiphertext;
-use tfhe::prelude::*;
+use tfhe::integer::{IntegerCiphertext, RadixCiphertext};
 use tfhe::shortint::Ciphertext;
 use tfhe::{
     CompactCiphertextList, CompactCiphertextListConformanceParams, CompressedFheUint256,
@@ -11,15 +10,14 @@ use tfhe::{
     FheUint32Id, ReRandomizationMetadata, Tag,
 };
 
-use crate::envelope::{self, KeyId, Kind};
-use crate::error::{Error, Result};
-use crate::keys::ServerKey;
-use crate::params;
-use crate::set::SetId;
-use tfhe::integer::IntegerCiphertext;
+use crate::error::Result;
+use crate::params::{self, COUNT_BLOCKS};
+use crate::wire::envelope::{self, check_key, Kind};
+use crate::wire::ids::{KeyId, SetId};
+use crate::wire::reader::Reader;
 
-/// Number of blocks of an encrypted count.
-pub const COUNT_BLOCKS: usize = params::COUNT_BITS / params::BLOCK_BITS;
+/// Largest encrypted count accepted (an uncompressed `FheUint32`).
+pub const MAX_COUNT_BYTES: u64 = params::MAX_CIPHERTEXT_BYTES * 4;
 
 /// Read an encrypted value (made with the client key), still compressed.
 pub fn open_value(bytes: &[u8]) -> Result<(KeyId, FheUint256)> {
@@ -38,39 +36,19 @@ pub fn value_radix(bytes: &[u8]) -> Result<(KeyId, RadixCiphertext)> {
     Ok((id, ct.into_raw_parts().0))
 }
 
-/// Read one encrypted cell (made with the public key) and expand it with the server key.
-pub fn cell_radix(bytes: &[u8], key: &ServerKey) -> Result<RadixCiphertext> {
+/// Read one encrypted cell (made with the public key): a compact list of one 256-bit value,
+/// still to be expanded with the server key ([`crate::keys::ServerKey::expand_cell`]).
+pub fn open_cell(bytes: &[u8]) -> Result<(KeyId, CompactCiphertextList)> {
     let conformance = CompactCiphertextListConformanceParams::from_parameters_and_size_constraint(
         params::PKE,
         ListSizeConstraint::exact_size(1),
     );
-    let (id, list): (KeyId, CompactCiphertextList) = envelope::unseal(
+    envelope::unseal(
         bytes,
         Kind::Cell,
         params::MAX_CIPHERTEXT_BYTES,
         &conformance,
-    )?;
-    check_key(id, key.id(), Kind::Cell)?;
-    let expander = list
-        .expand_with_key(key.high_level())
-        .map_err(|e| Error::Format(format!("cannot expand encrypted cell: {e}")))?;
-    let value: FheUint256 = expander
-        .get(0)
-        .map_err(|e| Error::Format(format!("encrypted cell does not hold a 256-bit value: {e}")))?
-        .ok_or_else(|| Error::Format("encrypted cell is empty".into()))?;
-    Ok(value.into_raw_parts().0)
-}
-
-/// Fail unless an object of `kind` made under `found` may be used with key `expected`.
-pub fn check_key(found: KeyId, expected: KeyId, kind: Kind) -> Result<()> {
-    if found == expected {
-        Ok(())
-    } else {
-        Err(Error::WrongKey(format!(
-            "{} was made under key {found}, but the operation uses key {expected}",
-            kind.describe()
-        )))
-    }
+    )
 }
 
 /// Write one encrypted comparison result.
@@ -101,7 +79,7 @@ pub fn seal_count(id: KeyId, ct: &RadixCiphertext) -> Result<Vec<u8>> {
         tag,
         ReRandomizationMetadata::new(&[]),
     );
-    envelope::seal(Kind::Count, id, &value, params::MAX_CIPHERTEXT_BYTES * 4)
+    envelope::seal(Kind::Count, id, &value, MAX_COUNT_BYTES)
 }
 
 /// Read an encrypted count.
@@ -109,14 +87,14 @@ pub fn open_count(bytes: &[u8]) -> Result<(KeyId, FheUint32)> {
     envelope::unseal(
         bytes,
         Kind::Count,
-        params::MAX_CIPHERTEXT_BYTES * 4,
+        MAX_COUNT_BYTES,
         &FheUint32ConformanceParams::from(params::COMPUTE),
     )
 }
 
 /// Write per-slot counts of set `set`: `set_id[8] ‖ n u32le ‖ (len u32le ‖ count envelope) × n`.
 pub fn seal_counts(id: KeyId, set: SetId, counts: &[RadixCiphertext]) -> Result<Vec<u8>> {
-    let mut out = format!("iocz1 {} {id}\n", Kind::Counts.token()).into_bytes();
+    let mut out = envelope::header(Kind::Counts, id);
     out.extend_from_slice(&set);
     out.extend_from_slice(&(counts.len() as u32).to_le_bytes());
     for count in counts {
@@ -130,30 +108,20 @@ pub fn seal_counts(id: KeyId, set: SetId, counts: &[RadixCiphertext]) -> Result<
 /// Read per-slot counts: the key, the set they belong to, and one count per slot.
 pub fn open_counts(bytes: &[u8]) -> Result<(KeyId, SetId, Vec<FheUint32>)> {
     let (id, rest) = envelope::open(bytes, Kind::Counts)?;
-    let bad = || {
-        Error::Format(format!(
-            "encrypted per-IOC counts (key {id}) are corrupted or truncated"
-        ))
-    };
-    let set: SetId = rest.get(..8).ok_or_else(bad)?.try_into().unwrap();
-    let n = u32::from_le_bytes(rest.get(8..12).ok_or_else(bad)?.try_into().unwrap()) as usize;
+    let what = format!("encrypted per-IOC counts (key {id})");
+    let mut r = Reader::new(rest, &what);
+    let set: SetId = r.array()?;
+    let n = r.u32()? as usize;
     if n > params::MAX_SET_SLOTS {
-        return Err(bad());
+        return Err(r.corrupted("more counts than a set has slots"));
     }
-    let mut at = 12;
     let mut counts = Vec::with_capacity(n);
     for _ in 0..n {
-        let len =
-            u32::from_le_bytes(rest.get(at..at + 4).ok_or_else(bad)?.try_into().unwrap()) as usize;
-        let item = rest.get(at + 4..at + 4 + len).ok_or_else(bad)?;
-        let (found, count) = open_count(item)?;
+        let (found, count) = open_count(r.prefixed(MAX_COUNT_BYTES)?)?;
         check_key(found, id, Kind::Count)?;
         counts.push(count);
-        at += 4 + len;
     }
-    if at != rest.len() {
-        return Err(bad());
-    }
+    r.finish()?;
     Ok((id, set, counts))
 }
 

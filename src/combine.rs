@@ -4,12 +4,12 @@
 
 use tfhe::integer::{IntegerCiphertext, RadixCiphertext};
 
-use crate::ciphertexts::{self, check_key};
-use crate::envelope::{self, KeyId, Kind};
+use crate::ciphertexts;
 use crate::error::{Error, Result};
 use crate::kernels::counter::sum_counts;
 use crate::keys::ServerKey;
-use crate::set::SetId;
+use crate::wire::envelope::{self, check_key, Kind};
+use crate::wire::ids::{KeyId, SetId};
 
 /// Most items [`add`] combines in one call.
 pub const MAX_ITEMS: usize = 1 << 16;
@@ -103,4 +103,60 @@ pub fn total(key: &ServerKey, counts: &[u8]) -> Result<Vec<u8>> {
 /// The key a sealed object was made under, without reading its payload.
 pub fn key_of(bytes: &[u8]) -> Result<KeyId> {
     Ok(envelope::peek(bytes)?.0.key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::Decrypted;
+    use crate::test_keys::keys;
+
+    /// Partial counts (scan partitions, checkpoints) add up slot by slot and in total.
+    #[test]
+    fn sealed_counts_add_and_total() {
+        let k = keys();
+        let id = k.client.id();
+        let count = |n: u64| {
+            let ct = k
+                .client
+                .integer()
+                .encrypt_radix(n, crate::params::COUNT_BLOCKS);
+            ciphertexts::seal_count(id, &ct).unwrap()
+        };
+        let sum = add(&k.server, &[count(3), count(40), count(0)]).unwrap();
+        assert!(matches!(
+            k.client.decrypt(&sum).unwrap(),
+            Decrypted::Count(43)
+        ));
+        let counts = |ns: &[u64], set: [u8; 8]| {
+            let cts: Vec<_> = ns
+                .iter()
+                .map(|&n| {
+                    k.client
+                        .integer()
+                        .encrypt_radix(n, crate::params::COUNT_BLOCKS)
+                })
+                .collect();
+            ciphertexts::seal_counts(id, set, &cts).unwrap()
+        };
+        let per_slot = add(
+            &k.server,
+            &[counts(&[1, 2], [7; 8]), counts(&[10, 0], [7; 8])],
+        );
+        match k.client.decrypt(&per_slot.unwrap()).unwrap() {
+            Decrypted::Counts { set, per_slot } => {
+                assert_eq!((set, per_slot), ([7; 8], vec![11, 2]))
+            }
+            other => panic!("{other:?}"),
+        }
+        let total = total(&k.server, &counts(&[5, 6, 7], [7; 8])).unwrap();
+        assert!(matches!(
+            k.client.decrypt(&total).unwrap(),
+            Decrypted::Count(18)
+        ));
+        let mixed = add(&k.server, &[counts(&[1], [7; 8]), counts(&[1], [8; 8])]);
+        assert!(mixed.unwrap_err().to_string().contains("different sets"));
+        assert!(add(&k.server, &[counts(&[1], [7; 8]), count(1)]).is_err());
+        assert!(add(&k.server, &[]).is_err());
+    }
 }

@@ -6,14 +6,19 @@
 
 use std::sync::Arc;
 
+use tfhe::integer::RadixCiphertext;
 use tfhe::prelude::*;
 use tfhe::safe_serialization::DeserializationConfig;
-use tfhe::{CompactCiphertextList, CompactPublicKey, CompressedFheUint256, CompressedServerKey};
+use tfhe::{
+    CompactCiphertextList, CompactPublicKey, CompressedFheUint256, CompressedServerKey, FheUint256,
+};
 
+use crate::ciphertexts;
 use crate::digest::Digest;
-use crate::envelope::{self, KeyId, Kind};
 use crate::error::{Error, Result};
 use crate::params;
+use crate::wire::envelope::{self, check_key, Kind};
+use crate::wire::ids::{KeyId, SetId};
 
 /// The agency's secret key. Never leaves the agency.
 #[derive(Clone)]
@@ -110,19 +115,19 @@ impl ClientKey {
         }
         Ok(match header.kind {
             Kind::Value => Decrypted::Value(Digest::from_u256(
-                crate::ciphertexts::open_value(bytes)?.1.decrypt(&self.hl),
+                ciphertexts::open_value(bytes)?.1.decrypt(&self.hl),
             )),
             Kind::Match => {
-                let (_, ct) = crate::ciphertexts::open_match(bytes)?;
+                let (_, ct) = ciphertexts::open_match(bytes)?;
                 Decrypted::Match(self.int.decrypt_one_block(&ct) == 1)
             }
             Kind::Count => {
-                let (_, count) = crate::ciphertexts::open_count(bytes)?;
+                let (_, count) = ciphertexts::open_count(bytes)?;
                 let n: u32 = count.decrypt(&self.hl);
                 Decrypted::Count(u64::from(n))
             }
             Kind::Counts => {
-                let (_, set, counts) = crate::ciphertexts::open_counts(bytes)?;
+                let (_, set, counts) = ciphertexts::open_counts(bytes)?;
                 let per_slot = counts
                     .iter()
                     .map(|c| u64::from(FheDecrypt::<u32>::decrypt(c, &self.hl)))
@@ -151,7 +156,7 @@ pub enum Decrypted {
     /// One count per slot of an encrypted IOC set.
     Counts {
         /// The set the counts belong to.
-        set: crate::set::SetId,
+        set: SetId,
         /// Count of each slot (dummy slots included).
         per_slot: Vec<u64>,
     },
@@ -220,9 +225,21 @@ impl ServerKey {
         self.integer().as_ref()
     }
 
-    /// The high-level key, needed to expand compact lists (with its casting key).
-    pub fn high_level(&self) -> &tfhe::ServerKey {
-        &self.hl
+    /// Read one encrypted cell (made with the public key of this key pair) and expand it into
+    /// the 128-block radix ciphertext kernels work on.
+    pub fn expand_cell(&self, bytes: &[u8]) -> Result<RadixCiphertext> {
+        let (id, list) = ciphertexts::open_cell(bytes)?;
+        check_key(id, self.id, Kind::Cell)?;
+        let expander = list
+            .expand_with_key(&self.hl)
+            .map_err(|e| Error::Format(format!("cannot expand encrypted cell: {e}")))?;
+        let value: FheUint256 = expander
+            .get(0)
+            .map_err(|e| {
+                Error::Format(format!("encrypted cell does not hold a 256-bit value: {e}"))
+            })?
+            .ok_or_else(|| Error::Format("encrypted cell is empty".into()))?;
+        Ok(value.into_raw_parts().0)
     }
 }
 
@@ -270,5 +287,46 @@ impl PublicKey {
             .push(digest.to_u256())
             .build_packed();
         envelope::seal(Kind::Cell, self.id, &list, params::MAX_CIPHERTEXT_BYTES)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_keys::{digest, keys};
+
+    #[test]
+    fn values_round_trip_and_wrong_key_is_refused() {
+        let k = keys();
+        let d = digest(13);
+        let bytes = k.client.encrypt_value(&d).unwrap();
+        assert_eq!(k.client.decrypt(&bytes).unwrap(), Decrypted::Value(d));
+        let other = ClientKey::generate();
+        let err = other.decrypt(&bytes).unwrap_err().to_string();
+        assert!(err.contains("was made under key"), "{err}");
+    }
+
+    #[test]
+    fn keys_round_trip_and_corruption_is_refused() {
+        let k = keys();
+        let ck = ClientKey::from_bytes(&k.client.to_bytes().unwrap()).unwrap();
+        assert_eq!(ck.id(), k.client.id());
+        let sk_bytes = k.server.to_bytes();
+        let sk = ServerKey::from_bytes(sk_bytes).unwrap();
+        assert_eq!(sk.id(), k.server.id());
+        let truncated = &sk_bytes[..sk_bytes.len() / 2];
+        assert!(ServerKey::from_bytes(truncated).is_err());
+        let value = k.client.encrypt_value(&digest(14)).unwrap();
+        let mut flipped = value.clone();
+        let n = flipped.len();
+        flipped[n / 2] ^= 0x40;
+        assert!(
+            ciphertexts::value_radix(&flipped).is_err()
+                || k.client.decrypt(&flipped).unwrap() != Decrypted::Value(digest(14))
+        );
+        assert!(
+            ciphertexts::open_count(&value).is_err(),
+            "a value is not a count"
+        );
     }
 }

@@ -33,6 +33,8 @@ pub const BLOCK_BITS: usize = 2;
 pub const MAX_NOISE_LEVEL: usize = 5;
 /// Bit width of encrypted counts (16 blocks): enough for 4 billion rows.
 pub const COUNT_BITS: usize = 32;
+/// Number of blocks of an encrypted count.
+pub const COUNT_BLOCKS: usize = COUNT_BITS / BLOCK_BITS;
 
 /// Most slots an encrypted IOC set may have (about 60,000 IOCs with 2 hash functions).
 pub const MAX_SET_SLOTS: usize = 1 << 17;

@@ -6,17 +6,26 @@
 //! `set_id[8] ‖ seed[16] ‖ hashes u8 ‖ slots u32le ‖ type u8 ‖ case_sensitive u8 ‖
 //! lengths u16le ‖ (length u16le) × lengths ‖ (len u32le ‖ value envelope) × slots`.
 
+use rayon::prelude::*;
+
 use crate::ciphertexts;
 use crate::cuckoo::{self, CuckooParams};
 use crate::digest::Digest;
-use crate::envelope::{self, KeyId, Kind};
 use crate::error::{Error, Result};
 use crate::ioc::{CanonicalIoc, IocType, SetSpec};
 use crate::keys::ClientKey;
 use crate::params;
+use crate::wire::envelope::{self, check_key, Kind};
+use crate::wire::ids::{KeyId, SetId};
+use crate::wire::reader::Reader;
 
-/// Identifier binding results to the set they were computed from.
-pub type SetId = [u8; 8];
+/// Largest encrypted IOC set accepted (every slot at the ciphertext limit).
+pub const MAX_SET_BYTES: u64 = params::MAX_SET_SLOTS as u64 * params::MAX_CIPHERTEXT_BYTES;
+/// Largest manifest accepted (slot lines hold canonical IOC text).
+pub const MAX_MANIFEST_BYTES: u64 = 256 << 20;
+/// Bytes of the fixed part after the header: id, seed, hashes, slots, type, case rule, count
+/// of declared lengths.
+const FIXED_BYTES: usize = 8 + 16 + 1 + 4 + 1 + 1 + 2;
 
 /// The server-side (public) part of an encrypted IOC set.
 #[derive(Clone)]
@@ -42,12 +51,12 @@ pub struct Manifest {
     pub slots: Vec<Option<(Digest, String)>>,
 }
 
-impl ClientKey {
+impl EncryptedSet {
     /// Cuckoo-hash the canonical `iocs` (duplicates merged) with `hashes` hash functions (2 or
     /// 3) into slots for at least `pad_to` IOCs (hides the real count), and encrypt every slot
-    /// (dummy slots get random digests).
-    pub fn encrypt_set(
-        &self,
+    /// under `key` (dummy slots get random digests). Agency side.
+    pub fn encrypt(
+        key: &ClientKey,
         spec: SetSpec,
         iocs: &[CanonicalIoc],
         hashes: u8,
@@ -81,22 +90,19 @@ impl ClientKey {
             .iter()
             .map(|o| o.map(|i| (distinct[i].digest, distinct[i].text.clone())))
             .collect();
-        let slots = {
-            use rayon::prelude::*;
-            manifest_slots
-                .par_iter()
-                .map(|slot| {
-                    let digest = slot
-                        .as_ref()
-                        .map_or_else(|| Digest(rand::random()), |s| s.0);
-                    self.encrypt_value(&digest)
-                })
-                .collect::<Result<Vec<_>>>()?
-        };
+        let slots = manifest_slots
+            .par_iter()
+            .map(|slot| {
+                let digest = slot
+                    .as_ref()
+                    .map_or_else(|| Digest(rand::random()), |s| s.0);
+                key.encrypt_value(&digest)
+            })
+            .collect::<Result<Vec<_>>>()?;
         let id: SetId = rand::random();
         Ok((
             EncryptedSet {
-                key: self.id(),
+                key: key.id(),
                 id,
                 cuckoo: layout.params,
                 spec,
@@ -108,12 +114,19 @@ impl ClientKey {
             },
         ))
     }
-}
 
-impl EncryptedSet {
+    /// Length of [`EncryptedSet::to_bytes`], without building it.
+    pub fn encoded_len(&self) -> usize {
+        envelope::header(Kind::Set, self.key).len()
+            + FIXED_BYTES
+            + 2 * self.spec.lengths.len()
+            + self.slots.iter().map(|s| 4 + s.len()).sum::<usize>()
+    }
+
     /// Serialize the public part.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = format!("iocz1 {} {}\n", Kind::Set.token(), self.key).into_bytes();
+        let mut out = envelope::header(Kind::Set, self.key);
+        out.reserve(self.encoded_len());
         out.extend_from_slice(&self.id);
         out.extend_from_slice(&self.cuckoo.seed);
         out.push(self.cuckoo.hashes);
@@ -133,26 +146,15 @@ impl EncryptedSet {
 
     /// Parse and validate: header, limits, every slot a conformant value under the set's key.
     pub fn from_bytes(bytes: &[u8]) -> Result<EncryptedSet> {
-        let (key, mut rest) = envelope::open(bytes, Kind::Set)?;
-        let bad = |what: &str| {
-            Error::Format(format!(
-                "encrypted IOC set (key {key}) is corrupted: {what}"
-            ))
-        };
-        let mut take = |n: usize| -> Result<&[u8]> {
-            if rest.len() < n {
-                return Err(bad("truncated"));
-            }
-            let (head, tail) = rest.split_at(n);
-            rest = tail;
-            Ok(head)
-        };
-        let id: SetId = take(8)?.try_into().unwrap();
-        let seed: [u8; 16] = take(16)?.try_into().unwrap();
-        let hashes = take(1)?[0];
-        let slots = u32::from_le_bytes(take(4)?.try_into().unwrap());
+        let (key, body) = envelope::open(bytes, Kind::Set)?;
+        let what = format!("encrypted IOC set (key {key})");
+        let mut r = Reader::new(body, &what);
+        let id: SetId = r.array()?;
+        let seed: [u8; 16] = r.array()?;
+        let hashes = r.u8()?;
+        let slots = r.u32()?;
         if !(2..=3).contains(&hashes) {
-            return Err(bad("hash count must be 2 or 3"));
+            return Err(r.corrupted("hash count must be 2 or 3"));
         }
         if slots == 0 || slots as usize > params::MAX_SET_SLOTS {
             return Err(Error::Format(format!(
@@ -160,18 +162,18 @@ impl EncryptedSet {
                 params::MAX_SET_SLOTS
             )));
         }
-        let ioc_type = IocType::from_code(take(1)?[0])?;
-        let case_sensitive = match take(1)?[0] {
+        let ioc_type = IocType::from_code(r.u8()?)?;
+        let case_sensitive = match r.u8()? {
             0 => false,
             1 => true,
-            _ => return Err(bad("case rule must be 0 or 1")),
+            _ => return Err(r.corrupted("case rule must be 0 or 1")),
         };
-        let declared = u16::from_le_bytes(take(2)?.try_into().unwrap()) as usize;
+        let declared = r.u16()? as usize;
         if declared > crate::ioc::MAX_DECLARED_LENGTHS {
-            return Err(bad("too many declared lengths"));
+            return Err(r.corrupted("too many declared lengths"));
         }
         let lengths = (0..declared)
-            .map(|_| Ok(u16::from_le_bytes(take(2)?.try_into().unwrap())))
+            .map(|_| r.u16())
             .collect::<Result<Vec<u16>>>()?;
         let spec = SetSpec {
             ioc_type,
@@ -179,21 +181,15 @@ impl EncryptedSet {
             lengths,
         };
         spec.validate()
-            .map_err(|e| bad(&format!("invalid query description: {e}")))?;
+            .map_err(|e| r.corrupted(&format!("invalid query description: {e}")))?;
         let mut values = Vec::with_capacity(slots as usize);
         for _ in 0..slots {
-            let len = u32::from_le_bytes(take(4)?.try_into().unwrap()) as u64;
-            if len > params::MAX_CIPHERTEXT_BYTES {
-                return Err(bad("slot larger than the ciphertext limit"));
-            }
-            let value = take(len as usize)?.to_vec();
+            let value = r.prefixed(params::MAX_CIPHERTEXT_BYTES)?.to_vec();
             let (found, _) = envelope::open(&value, Kind::Value)?;
-            ciphertexts::check_key(found, key, Kind::Value)?;
+            check_key(found, key, Kind::Value)?;
             values.push(value);
         }
-        if !rest.is_empty() {
-            return Err(bad("trailing bytes"));
-        }
+        r.finish()?;
         let set = EncryptedSet {
             key,
             id,
@@ -206,12 +202,9 @@ impl EncryptedSet {
             slots: values,
         };
         // Conformance of every slot against the pinned parameters (decompression checks it).
-        {
-            use rayon::prelude::*;
-            set.slots
-                .par_iter()
-                .try_for_each(|v| ciphertexts::value_radix(v).map(|_| ()))?;
-        }
+        set.slots
+            .par_iter()
+            .try_for_each(|v| ciphertexts::value_radix(v).map(|_| ()))?;
         Ok(set)
     }
 
@@ -224,6 +217,32 @@ impl EncryptedSet {
 }
 
 impl Manifest {
+    /// Name decrypted per-slot counts: `(canonical IOC, count)` for every real slot, in slot
+    /// order. Checks what an honest server cannot produce: a count list of another length, or
+    /// a non-zero count in a dummy slot (it holds a random digest no log value can equal).
+    pub fn name_counts(&self, per_slot: &[u64]) -> Result<Vec<(String, u64)>> {
+        if per_slot.len() != self.slots.len() {
+            return Err(Error::Format(format!(
+                "{} per-IOC counts do not match the set's manifest ({} slots)",
+                per_slot.len(),
+                self.slots.len()
+            )));
+        }
+        let mut named = Vec::with_capacity(self.slots.len());
+        for (slot, &count) in self.slots.iter().zip(per_slot) {
+            match slot {
+                Some((_, ioc)) => named.push((ioc.clone(), count)),
+                None if count != 0 => {
+                    return Err(Error::Format(
+                        "a dummy slot has a non-zero count: the result was tampered with".into(),
+                    ))
+                }
+                None => {}
+            }
+        }
+        Ok(named)
+    }
+
     /// Serialize (secret: holds plaintext IOCs): `id hex` line, then one line per slot: the
     /// digest hex, a tab and the canonical IOC as a JSON string, or `-` for a dummy.
     pub fn to_text(&self) -> String {
@@ -271,5 +290,83 @@ impl Manifest {
             return Err(Error::Format("manifest has too many slots".into()));
         }
         Ok(Manifest { id, slots })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_keys::{digest, keys};
+
+    /// A SHA-256 set of `iocs` (their digests).
+    fn sha_set(iocs: &[Digest], hashes: u8) -> Result<(EncryptedSet, Manifest)> {
+        let canonical: Vec<CanonicalIoc> = iocs.iter().map(|d| CanonicalIoc::sha256(*d)).collect();
+        EncryptedSet::encrypt(
+            &keys().client,
+            SetSpec::new(IocType::Sha256, true),
+            &canonical,
+            hashes,
+            0,
+        )
+    }
+
+    #[test]
+    fn set_wire_format_round_trips_and_rejects_tampering() {
+        let k = keys();
+        let (set, manifest) = sha_set(&[digest(30)], 3).unwrap();
+        let bytes = set.to_bytes();
+        let back = EncryptedSet::from_bytes(&bytes).unwrap();
+        assert_eq!(
+            (back.id, back.cuckoo, back.slots.len(), &back.spec),
+            (set.id, set.cuckoo, set.slots.len(), &set.spec)
+        );
+        assert!(EncryptedSet::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+        let mut extra = bytes.clone();
+        extra.push(0);
+        assert!(EncryptedSet::from_bytes(&extra).is_err());
+        assert_eq!(Manifest::from_text(&manifest.to_text()).unwrap(), manifest);
+        assert!(sha_set(&[], 2).is_err());
+        // A typed set keeps its type, case rule and declared lengths; IOC text with tabs and
+        // newlines survives the manifest.
+        let spec = SetSpec::new(IocType::Substring, false);
+        let iocs = vec![spec.canonical_ioc("a\tb\nc").unwrap()];
+        let spec = spec.with_lengths(&iocs, &[9]).unwrap();
+        let (typed, manifest) =
+            EncryptedSet::encrypt(&k.client, spec.clone(), &iocs, 2, 5).unwrap();
+        assert!(typed.slots.len() >= 11, "padded to 5 IOCs");
+        let typed_bytes = typed.to_bytes();
+        assert_eq!(EncryptedSet::from_bytes(&typed_bytes).unwrap().spec, spec);
+        assert_eq!(Manifest::from_text(&manifest.to_text()).unwrap(), manifest);
+        // An unknown type or an invalid declared length is refused on load (body: id 8, seed 16,
+        // hashes 1, slots 4, then type, case rule, length count, lengths).
+        let body = typed_bytes.iter().position(|b| *b == b'\n').unwrap() + 1;
+        let mut bad = typed_bytes.clone();
+        bad[body + 29] = 99;
+        assert!(EncryptedSet::from_bytes(&bad).is_err());
+        let mut bad = typed_bytes.clone();
+        bad[body + 33..body + 35].copy_from_slice(&0u16.to_le_bytes());
+        assert!(EncryptedSet::from_bytes(&bad).is_err());
+    }
+
+    #[test]
+    fn encoded_len_is_the_serialized_length() {
+        let (set, _) = sha_set(&[digest(31), digest(32)], 2).unwrap();
+        assert_eq!(set.encoded_len(), set.to_bytes().len());
+    }
+
+    #[test]
+    fn manifest_names_counts_and_catches_tampering() {
+        let d = digest(33);
+        let manifest = Manifest {
+            id: [1; 8],
+            slots: vec![None, Some((d, "ioc".into())), None],
+        };
+        assert_eq!(
+            manifest.name_counts(&[0, 4, 0]).unwrap(),
+            [("ioc".to_string(), 4)]
+        );
+        let e = manifest.name_counts(&[1, 4, 0]).unwrap_err();
+        assert!(e.to_string().contains("tampered"), "{e}");
+        assert!(manifest.name_counts(&[0, 4]).is_err());
     }
 }

@@ -124,15 +124,27 @@ pub enum DomainMatch {
 }
 
 impl DomainMatch {
+    /// Every mode.
+    pub const ALL: [DomainMatch; 2] = [DomainMatch::Exact, DomainMatch::Subdomain];
+
+    /// The user-facing name (`"exact"`, `"subdomain"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            DomainMatch::Exact => "exact",
+            DomainMatch::Subdomain => "subdomain",
+        }
+    }
+
     /// Parse `"exact"` or `"subdomain"`.
     pub fn from_name(name: &str) -> Result<DomainMatch> {
-        match name {
-            "exact" => Ok(DomainMatch::Exact),
-            "subdomain" => Ok(DomainMatch::Subdomain),
-            other => Err(Error::InvalidInput(format!(
-                "match must be \"exact\" or \"subdomain\", not {other:?}"
-            ))),
-        }
+        DomainMatch::ALL
+            .into_iter()
+            .find(|m| m.name() == name)
+            .ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "match must be \"exact\" or \"subdomain\", not {name:?}"
+                ))
+            })
     }
 }
 

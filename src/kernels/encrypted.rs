@@ -8,7 +8,7 @@ use tfhe::integer::{RadixCiphertext, ServerKey};
 use tfhe::shortint::Ciphertext;
 
 use super::counter::weighted_sum;
-use crate::ciphertexts::COUNT_BLOCKS;
+use crate::params::COUNT_BLOCKS;
 
 /// Encrypted `value == cell` for every cell.
 pub fn match_encrypted(

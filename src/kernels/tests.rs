@@ -1,7 +1,5 @@
-//! Kernel tests on real keys (generated once for the whole test binary). Every encrypted
-//! result is checked against the same computation in the clear.
-
-use std::sync::OnceLock;
+//! Kernel tests on real keys (the crate's shared test key pair). Every encrypted result is
+//! checked against the same computation in the clear.
 
 use tfhe::integer::IntegerCiphertext;
 
@@ -11,27 +9,9 @@ use super::{dedup, encrypted, matching};
 use crate::ciphertexts;
 use crate::digest::Digest;
 use crate::ioc::{CanonicalIoc, IocType, SetSpec};
-use crate::keys::{ClientKey, Decrypted, ServerKey};
+use crate::keys::Decrypted;
 use crate::set::{EncryptedSet, Manifest};
-
-struct Keys {
-    client: ClientKey,
-    server: ServerKey,
-}
-
-fn keys() -> &'static Keys {
-    static KEYS: OnceLock<Keys> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        let client = ClientKey::generate();
-        let server = client.server_key().unwrap();
-        Keys { client, server }
-    })
-}
-
-fn digest(seed: u8) -> Digest {
-    use sha2::{Digest as _, Sha256};
-    Digest(Sha256::digest([seed]).into())
-}
+use crate::test_keys::{digest, keys};
 
 /// `base` with its lowest 2-bit digit changed: shares every other digit.
 fn near_miss(base: Digest) -> Digest {
@@ -43,9 +23,13 @@ fn near_miss(base: Digest) -> Digest {
 /// A SHA-256 set of `iocs` (their digests).
 fn sha_set(iocs: &[Digest], hashes: u8) -> crate::Result<(EncryptedSet, Manifest)> {
     let canonical: Vec<CanonicalIoc> = iocs.iter().map(|d| CanonicalIoc::sha256(*d)).collect();
-    keys()
-        .client
-        .encrypt_set(SetSpec::new(IocType::Sha256, true), &canonical, hashes, 0)
+    EncryptedSet::encrypt(
+        &keys().client,
+        SetSpec::new(IocType::Sha256, true),
+        &canonical,
+        hashes,
+        0,
+    )
 }
 
 /// Selector tables built on demand from `set`'s slots, and an anchor block.
@@ -182,7 +166,7 @@ fn encrypted_cells_against_encrypted_value() {
     let pk = k.client.public_key();
     let cells: Vec<_> = [ioc, digest(12), ioc]
         .iter()
-        .map(|d| ciphertexts::cell_radix(&pk.encrypt_cell(d).unwrap(), &k.server).unwrap())
+        .map(|d| k.server.expand_cell(&pk.encrypt_cell(d).unwrap()).unwrap())
         .collect();
     let (_, value) = ciphertexts::value_radix(&k.client.encrypt_value(&ioc).unwrap()).unwrap();
     let matches = encrypted::match_encrypted(k.server.integer(), &value, &cells);
@@ -200,41 +184,6 @@ fn encrypted_cells_against_encrypted_value() {
             &value.blocks()[0]
         )),
         0
-    );
-}
-
-#[test]
-fn values_round_trip_and_wrong_key_is_refused() {
-    let k = keys();
-    let d = digest(13);
-    let bytes = k.client.encrypt_value(&d).unwrap();
-    assert_eq!(k.client.decrypt(&bytes).unwrap(), Decrypted::Value(d));
-    let other = ClientKey::generate();
-    let err = other.decrypt(&bytes).unwrap_err().to_string();
-    assert!(err.contains("was made under key"), "{err}");
-}
-
-#[test]
-fn keys_round_trip_and_corruption_is_refused() {
-    let k = keys();
-    let ck = ClientKey::from_bytes(&k.client.to_bytes().unwrap()).unwrap();
-    assert_eq!(ck.id(), k.client.id());
-    let sk_bytes = k.server.to_bytes();
-    let sk = ServerKey::from_bytes(sk_bytes).unwrap();
-    assert_eq!(sk.id(), k.server.id());
-    let truncated = &sk_bytes[..sk_bytes.len() / 2];
-    assert!(ServerKey::from_bytes(truncated).is_err());
-    let value = k.client.encrypt_value(&digest(14)).unwrap();
-    let mut flipped = value.clone();
-    let n = flipped.len();
-    flipped[n / 2] ^= 0x40;
-    assert!(
-        ciphertexts::value_radix(&flipped).is_err()
-            || k.client.decrypt(&flipped).unwrap() != Decrypted::Value(digest(14))
-    );
-    assert!(
-        ciphertexts::open_count(&value).is_err(),
-        "a value is not a count"
     );
 }
 
@@ -280,43 +229,6 @@ fn set_counts_per_slot_and_total_equal_plaintext() {
     }
     let total = sum_counts(k.server.integer(), &counts, &anchor);
     assert_eq!(decrypt_count(&total), 5);
-}
-
-#[test]
-fn set_wire_format_round_trips_and_rejects_tampering() {
-    let k = keys();
-    let (set, manifest) = sha_set(&[digest(30)], 3).unwrap();
-    let bytes = set.to_bytes();
-    let back = EncryptedSet::from_bytes(&bytes).unwrap();
-    assert_eq!(
-        (back.id, back.cuckoo, back.slots.len(), &back.spec),
-        (set.id, set.cuckoo, set.slots.len(), &set.spec)
-    );
-    assert!(EncryptedSet::from_bytes(&bytes[..bytes.len() - 1]).is_err());
-    let mut extra = bytes.clone();
-    extra.push(0);
-    assert!(EncryptedSet::from_bytes(&extra).is_err());
-    assert_eq!(Manifest::from_text(&manifest.to_text()).unwrap(), manifest);
-    assert!(sha_set(&[], 2).is_err());
-    // A typed set keeps its type, case rule and declared lengths; IOC text with tabs and
-    // newlines survives the manifest.
-    let spec = SetSpec::new(IocType::Substring, false);
-    let iocs = vec![spec.canonical_ioc("a\tb\nc").unwrap()];
-    let spec = spec.with_lengths(&iocs, &[9]).unwrap();
-    let (typed, manifest) = k.client.encrypt_set(spec.clone(), &iocs, 2, 5).unwrap();
-    assert!(typed.slots.len() >= 11, "padded to 5 IOCs");
-    let typed_bytes = typed.to_bytes();
-    assert_eq!(EncryptedSet::from_bytes(&typed_bytes).unwrap().spec, spec);
-    assert_eq!(Manifest::from_text(&manifest.to_text()).unwrap(), manifest);
-    // An unknown type or an invalid declared length is refused on load (body: id 8, seed 16,
-    // hashes 1, slots 4, then type, case rule, length count, lengths).
-    let body = typed_bytes.iter().position(|b| *b == b'\n').unwrap() + 1;
-    let mut bad = typed_bytes.clone();
-    bad[body + 29] = 99;
-    assert!(EncryptedSet::from_bytes(&bad).is_err());
-    let mut bad = typed_bytes.clone();
-    bad[body + 33..body + 35].copy_from_slice(&0u16.to_le_bytes());
-    assert!(EncryptedSet::from_bytes(&bad).is_err());
 }
 
 #[test]
@@ -412,51 +324,4 @@ fn weighted_sum_of_many_true_booleans() {
         decrypt_count(&weighted_sum(k.server.integer(), &[], &anchor)),
         0
     );
-}
-
-/// Partial counts (scan partitions, checkpoints) add up slot by slot and in total.
-#[test]
-fn sealed_counts_add_and_total() {
-    let k = keys();
-    let id = k.client.id();
-    let count = |n: u64| {
-        let ct = k
-            .client
-            .integer()
-            .encrypt_radix(n, ciphertexts::COUNT_BLOCKS);
-        ciphertexts::seal_count(id, &ct).unwrap()
-    };
-    let sum = crate::combine::add(&k.server, &[count(3), count(40), count(0)]).unwrap();
-    assert!(matches!(
-        k.client.decrypt(&sum).unwrap(),
-        Decrypted::Count(43)
-    ));
-    let counts = |ns: &[u64], set: [u8; 8]| {
-        let cts: Vec<_> = ns
-            .iter()
-            .map(|&n| {
-                k.client
-                    .integer()
-                    .encrypt_radix(n, ciphertexts::COUNT_BLOCKS)
-            })
-            .collect();
-        ciphertexts::seal_counts(id, set, &cts).unwrap()
-    };
-    let per_slot = crate::combine::add(
-        &k.server,
-        &[counts(&[1, 2], [7; 8]), counts(&[10, 0], [7; 8])],
-    );
-    match k.client.decrypt(&per_slot.unwrap()).unwrap() {
-        Decrypted::Counts { set, per_slot } => assert_eq!((set, per_slot), ([7; 8], vec![11, 2])),
-        other => panic!("{other:?}"),
-    }
-    let total = crate::combine::total(&k.server, &counts(&[5, 6, 7], [7; 8])).unwrap();
-    assert!(matches!(
-        k.client.decrypt(&total).unwrap(),
-        Decrypted::Count(18)
-    ));
-    let mixed = crate::combine::add(&k.server, &[counts(&[1], [7; 8]), counts(&[1], [8; 8])]);
-    assert!(mixed.unwrap_err().to_string().contains("different sets"));
-    assert!(crate::combine::add(&k.server, &[counts(&[1], [7; 8]), count(1)]).is_err());
-    assert!(crate::combine::add(&k.server, &[]).is_err());
 }

@@ -1,15 +1,17 @@
 //! Python bindings of the two-party workflow: bundle containers, server-side addition of
-//! partial counts, and IOC canonicalisation for importers. Thin wrappers over [`crate::bundle`],
-//! [`crate::combine`] and [`crate::ioc`].
+//! partial counts, and IOC types and canonicalisation for importers. Thin wrappers over
+//! [`crate::wire::bundle`], [`crate::combine`] and [`crate::ioc`].
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::bundle::{Bundle, BundleKind, MAX_BUNDLE_BYTES};
+use crate::combine;
 use crate::error::Error;
-use crate::ioc::{IocType, SetSpec};
-use crate::python::{py_err, read_file, run};
-use crate::{combine, registry};
+use crate::ioc::{DomainMatch, IocType, SetSpec};
+use crate::py::errors::run;
+use crate::py::files::read_file;
+use crate::py::registry;
+use crate::wire::bundle::{Bundle, BundleKind, MAX_BUNDLE_BYTES};
 
 /// Encode a bundle of `kind` ("query", "result", "checkpoint") from JSON metadata and named
 /// sections; returns `(bytes, fingerprint)`.
@@ -20,7 +22,7 @@ fn encode_bundle<'py>(
     meta: String,
     sections: Vec<(String, Vec<u8>)>,
 ) -> PyResult<(Bound<'py, PyBytes>, String)> {
-    let kind = BundleKind::parse(kind).map_err(py_err)?;
+    let kind = BundleKind::parse(kind)?;
     let (bytes, fingerprint) = run(py, || {
         Bundle {
             kind,
@@ -46,7 +48,7 @@ fn to_python(py: Python<'_>, bundle: Bundle, fingerprint: String) -> DecodedBund
 /// Decode and verify bundle bytes of `kind`: `(meta JSON, [(section, bytes)], fingerprint)`.
 #[pyfunction]
 fn decode_bundle<'py>(py: Python<'py>, data: Vec<u8>, kind: &str) -> PyResult<DecodedBundle<'py>> {
-    let kind = BundleKind::parse(kind).map_err(py_err)?;
+    let kind = BundleKind::parse(kind)?;
     let (bundle, fingerprint) = run(py, || Bundle::decode(&data, kind))?;
     Ok(to_python(py, bundle, fingerprint))
 }
@@ -58,7 +60,7 @@ fn read_bundle<'py>(
     path: std::path::PathBuf,
     kind: &str,
 ) -> PyResult<DecodedBundle<'py>> {
-    let kind = BundleKind::parse(kind).map_err(py_err)?;
+    let kind = BundleKind::parse(kind)?;
     let (bundle, fingerprint) = run(py, || {
         let bytes = read_file(&path, MAX_BUNDLE_BYTES)?;
         Bundle::decode(&bytes, kind).map_err(|e| Error::Format(format!("{}: {e}", path.display())))
@@ -100,7 +102,7 @@ fn canonical_iocs(
     r#type: &str,
     case_sensitive: bool,
 ) -> PyResult<Vec<(Option<String>, Option<String>)>> {
-    let spec = SetSpec::new(IocType::from_name(r#type).map_err(py_err)?, case_sensitive);
+    let spec = SetSpec::new(IocType::from_name(r#type)?, case_sensitive);
     Ok(values
         .iter()
         .map(|v| match spec.canonical_ioc(v) {
@@ -110,8 +112,16 @@ fn canonical_iocs(
         .collect())
 }
 
-/// Register the workflow functions in the extension module.
+/// Register the workflow functions and the IOC vocabulary (`IOC_TYPES`, `DOMAIN_MATCHES`: the
+/// names Python accepts, from the Rust enums) in the extension module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let types: Vec<&str> = IocType::ALL.iter().map(|t| t.name()).collect();
+    m.add("IOC_TYPES", pyo3::types::PyTuple::new(m.py(), types)?)?;
+    let matches: Vec<&str> = DomainMatch::ALL.iter().map(|d| d.name()).collect();
+    m.add(
+        "DOMAIN_MATCHES",
+        pyo3::types::PyTuple::new(m.py(), matches)?,
+    )?;
     m.add_function(wrap_pyfunction!(encode_bundle, m)?)?;
     m.add_function(wrap_pyfunction!(decode_bundle, m)?)?;
     m.add_function(wrap_pyfunction!(read_bundle, m)?)?;

@@ -7,8 +7,6 @@
 //! The header makes every encrypted cell, value and count self-describing (a Polars frame shows
 //! `b"iocz1 count 3f2a…"` instead of opaque bytes) and lets iocz refuse mixed keys with a clear error.
 
-use std::fmt;
-
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tfhe::conformance::ParameterSetConformant;
@@ -18,6 +16,7 @@ use tfhe::Unversionize;
 use tfhe::Versionize;
 
 use crate::error::{Error, Result};
+use crate::wire::ids::KeyId;
 
 const MAGIC: &str = "iocz1";
 /// Longest header accepted: magic, kind, fingerprint, separators.
@@ -94,31 +93,6 @@ impl Kind {
     }
 }
 
-/// The short fingerprint naming a key pair; every object made with the key carries it.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub struct KeyId(pub [u8; 8]);
-
-impl KeyId {
-    /// A fresh random key id.
-    pub fn random() -> KeyId {
-        KeyId(rand::random())
-    }
-
-    /// Parse the 16-hex-digit form.
-    pub fn parse(s: &str) -> Result<KeyId> {
-        let mut out = [0u8; 8];
-        hex::decode_to_slice(s, &mut out)
-            .map_err(|_| Error::Format(format!("invalid key fingerprint {s:?}")))?;
-        Ok(KeyId(out))
-    }
-}
-
-impl fmt::Display for KeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex::encode(self.0))
-    }
-}
-
 /// The parsed header of an envelope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Header {
@@ -169,6 +143,23 @@ pub fn open(bytes: &[u8], expected: Kind) -> Result<(KeyId, &[u8])> {
     Ok((header.key, payload))
 }
 
+/// The header line `iocz1 <kind> <key>\n` that starts every object: the one place it is written.
+pub fn header(kind: Kind, key: KeyId) -> Vec<u8> {
+    format!("{MAGIC} {} {key}\n", kind.token()).into_bytes()
+}
+
+/// Fail unless an object of `kind` made under `found` may be used with key `expected`.
+pub fn check_key(found: KeyId, expected: KeyId, kind: Kind) -> Result<()> {
+    if found == expected {
+        Ok(())
+    } else {
+        Err(Error::WrongKey(format!(
+            "{} was made under key {found}, but the operation uses key {expected}",
+            kind.describe()
+        )))
+    }
+}
+
 /// Serialize `value` with tfhe's safe serialization under a header.
 pub fn seal<T: Serialize + Versionize + Named>(
     kind: Kind,
@@ -176,7 +167,7 @@ pub fn seal<T: Serialize + Versionize + Named>(
     value: &T,
     limit: u64,
 ) -> Result<Vec<u8>> {
-    let mut out = format!("{MAGIC} {} {key}\n", kind.token()).into_bytes();
+    let mut out = header(kind, key);
     safe_serialize(value, &mut out, limit)
         .map_err(|e| Error::Format(format!("cannot serialize {}: {e}", kind.describe())))?;
     Ok(out)

@@ -16,6 +16,7 @@
 use sha2::{Digest as _, Sha256};
 
 use crate::error::{Error, Result};
+use crate::wire::reader::Reader;
 
 /// First bytes of every bundle.
 pub const MAGIC: &[u8; 12] = b"IOCZ-BUNDLE\n";
@@ -138,19 +139,18 @@ impl Bundle {
 
     /// Decode and verify `bytes` as a bundle of kind `expected`; returns it with its fingerprint.
     pub fn decode(bytes: &[u8], expected: BundleKind) -> Result<(Bundle, String)> {
-        let mut r = Reader { bytes, at: 0 };
         if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
             return Err(Error::Format("not an iocz bundle (bad magic bytes)".into()));
         }
-        r.at = MAGIC.len();
-        let version = u16::from_le_bytes(r.take(2)?.try_into().unwrap());
+        let mut head = Reader::new(&bytes[MAGIC.len()..], "bundle");
+        let version = head.u16()?;
         if version != FORMAT_VERSION {
             return Err(Error::Format(format!(
                 "bundle format version {version} is not supported (this iocz reads version \
                  {FORMAT_VERSION}); use the iocz version that wrote it"
             )));
         }
-        let code = r.take(1)?[0];
+        let code = head.u8()?;
         let kind = BundleKind::from_code(code)
             .ok_or_else(|| Error::Format(format!("unknown bundle kind code {code}")))?;
         if kind != expected {
@@ -160,20 +160,18 @@ impl Bundle {
                 expected.name()
             )));
         }
-        if bytes.len() < 32 {
-            return Err(r.truncated());
-        }
-        let body = &bytes[..bytes.len() - 32];
+        let start = MAGIC.len() + head.position();
+        let Some(body_len) = bytes.len().checked_sub(32).filter(|n| *n >= start) else {
+            return Err(Error::Format("bundle is truncated".into()));
+        };
+        let (body, trailer) = bytes.split_at(body_len);
         let digest = Sha256::digest(body);
-        if digest.as_slice() != &bytes[body.len()..] {
+        if digest.as_slice() != trailer {
             return Err(Error::Format(
                 "bundle is corrupted or truncated (checksum mismatch)".into(),
             ));
         }
-        let mut r = Reader {
-            bytes: body,
-            at: r.at,
-        };
+        let mut r = Reader::new(&body[start..], "bundle");
         let meta_len = r.u32()? as usize;
         if meta_len > MAX_META_BYTES {
             return Err(Error::Format(format!(
@@ -192,15 +190,15 @@ impl Bundle {
         }
         let mut sections = Vec::with_capacity(n.min(1024));
         for _ in 0..n {
-            let name_len = r.take(1)?[0] as usize;
+            let name_len = r.u8()? as usize;
             let name = std::str::from_utf8(r.take(name_len)?)
                 .ok()
                 .filter(|n| valid_name(n))
                 .ok_or_else(|| Error::Format("bundle holds an invalid section name".into()))?
                 .to_owned();
-            let len = u64::from_le_bytes(r.take(8)?.try_into().unwrap());
-            let len = usize::try_from(len).map_err(|_| r.truncated())?;
-            let sum: [u8; 32] = r.take(32)?.try_into().unwrap();
+            let len = usize::try_from(r.u64()?)
+                .map_err(|_| Error::Format("bundle is truncated".into()))?;
+            let sum: [u8; 32] = r.array()?;
             let data = r.take(len)?;
             if Sha256::digest(data).as_slice() != sum {
                 return Err(Error::Format(format!(
@@ -214,11 +212,8 @@ impl Bundle {
             }
             sections.push((name, data.to_vec()));
         }
-        if r.at != body.len() {
-            return Err(Error::Format(
-                "bundle has trailing bytes after its sections".into(),
-            ));
-        }
+        r.finish()
+            .map_err(|_| Error::Format("bundle has trailing bytes after its sections".into()))?;
         let bundle = Bundle {
             kind,
             meta,
@@ -240,31 +235,6 @@ fn check_meta(meta: &str) -> Result<()> {
         _ => Err(Error::InvalidInput(
             "bundle metadata is not a JSON object".into(),
         )),
-    }
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn truncated(&self) -> Error {
-        Error::Format("bundle is truncated".into())
-    }
-
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        let end = self.at.checked_add(n).ok_or_else(|| self.truncated())?;
-        let out = self
-            .bytes
-            .get(self.at..end)
-            .ok_or_else(|| self.truncated())?;
-        self.at = end;
-        Ok(out)
-    }
-
-    fn u32(&mut self) -> Result<u32> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().unwrap()))
     }
 }
 

@@ -1,0 +1,71 @@
+//! Python exceptions of iocz, the mapping from crate errors, and the one way bindings run
+//! Rust work: without the GIL, with panics turned into exceptions.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use pyo3::create_exception;
+use std::io::ErrorKind;
+
+use pyo3::exceptions::{PyFileExistsError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+
+use crate::error::Error;
+
+create_exception!(iocz, IoczError, PyValueError, "Base class of iocz errors.");
+create_exception!(
+    iocz,
+    FormatError,
+    IoczError,
+    "Bytes or a file are not a valid iocz object."
+);
+create_exception!(
+    iocz,
+    WrongKeyError,
+    IoczError,
+    "Objects from different keys were combined."
+);
+create_exception!(
+    iocz,
+    KeyNotLoadedError,
+    IoczError,
+    "A needed key is not loaded in this process."
+);
+create_exception!(
+    iocz,
+    InvalidInputError,
+    IoczError,
+    "A value is not a valid digest or argument."
+);
+
+impl From<Error> for PyErr {
+    fn from(e: Error) -> PyErr {
+        match e {
+            Error::InvalidInput(m) => InvalidInputError::new_err(m),
+            Error::Format(m) => FormatError::new_err(m),
+            Error::WrongKey(m) => WrongKeyError::new_err(m),
+            Error::KeyNotLoaded(m) => KeyNotLoadedError::new_err(m),
+            Error::Io { context, source } if source.kind() == ErrorKind::AlreadyExists => {
+                PyFileExistsError::new_err(context)
+            }
+            e @ Error::Io { .. } => IoczError::new_err(e.to_string()),
+        }
+    }
+}
+
+/// Run `f` without the GIL; errors become exceptions, panics a RuntimeError.
+pub fn run<T: Send>(py: Python<'_>, f: impl FnOnce() -> Result<T, Error> + Send) -> PyResult<T> {
+    py.detach(|| catch_unwind(AssertUnwindSafe(f)))
+        .map_err(|_| PyRuntimeError::new_err("iocz: internal error (panic); please report it"))?
+        .map_err(PyErr::from)
+}
+
+/// Add the exception classes to the module.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("IoczError", py.get_type::<IoczError>())?;
+    m.add("FormatError", py.get_type::<FormatError>())?;
+    m.add("WrongKeyError", py.get_type::<WrongKeyError>())?;
+    m.add("KeyNotLoadedError", py.get_type::<KeyNotLoadedError>())?;
+    m.add("InvalidInputError", py.get_type::<InvalidInputError>())?;
+    Ok(())
+}

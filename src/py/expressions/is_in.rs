@@ -1,0 +1,89 @@
+//! `pl.col(x).fhe.is_in(set)` and its fused counts (`.fhe.count()`, `.fhe.count_per_ioc()`).
+
+use polars::prelude::*;
+use pyo3_polars::derive::polars_expr;
+use serde::Deserialize;
+
+use super::columns::{binary_column, expand, guarded};
+use crate::error::Error;
+use crate::ioc::DomainMatch;
+use crate::keys::ServerKey;
+use crate::py::registry;
+use crate::query::membership::{SetCount, SetQuery};
+use crate::query::options::MatchOptions;
+use crate::set::EncryptedSet;
+use crate::wire::ids::parse_set_id;
+
+/// Kwargs of the set-membership plugins.
+#[derive(Deserialize)]
+struct SetKwargs {
+    /// Hex id of a loaded encrypted IOC set.
+    set: String,
+    /// Lowest bits compared (64, 128, 256).
+    bits: usize,
+    /// Selector digit width: 2 or 4, or 0 for the cheapest per slot.
+    digit_bits: usize,
+    /// True: one count per IOC slot; false: rows matching any IOC.
+    per_ioc: bool,
+    /// Domain sets: "exact" or "subdomain".
+    #[serde(rename = "match", default = "exact")]
+    mode: String,
+    /// Benchmarks only: compute every n-th slot.
+    #[serde(default = "one")]
+    slot_stride: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn exact() -> String {
+    "exact".into()
+}
+
+/// Run `f` on the query the kwargs name (set, its server key, match mode, options).
+fn with_query<T>(
+    kw: &SetKwargs,
+    f: impl FnOnce(SetQuery<'_>) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let set: std::sync::Arc<EncryptedSet> = registry::set(parse_set_id(&kw.set)?)?;
+    let sk: std::sync::Arc<ServerKey> = registry::server_key(set.key)?;
+    let options = MatchOptions::new(kw.bits, kw.digit_bits)?;
+    f(SetQuery::new(
+        &set,
+        &sk,
+        registry::selectors(),
+        DomainMatch::from_name(&kw.mode)?,
+        options,
+    )?)
+}
+
+/// Rows matching at least one IOC (`per_ioc` false) or rows containing each IOC (true).
+#[polars_expr(output_type=Binary)]
+fn fhe_is_in_count(inputs: &[Series], kwargs: SetKwargs) -> PolarsResult<Series> {
+    let s = &inputs[0];
+    let what = if kwargs.per_ioc {
+        SetCount::PerIoc
+    } else {
+        SetCount::AnyIoc
+    };
+    let out = guarded("is_in", || {
+        with_query(&kwargs, |q| {
+            q.count(&expand(s, q.spec(), q.mode())?.1, what, kwargs.slot_stride)
+        })
+    })?;
+    Ok(binary_column(s.name().clone(), vec![Some(out)]))
+}
+
+/// One encrypted boolean per row: the row matches at least one IOC (null stays null).
+#[polars_expr(output_type=Binary)]
+fn fhe_is_in(inputs: &[Series], kwargs: SetKwargs) -> PolarsResult<Series> {
+    let s = &inputs[0];
+    let out = guarded("is_in", || {
+        with_query(&kwargs, |q| {
+            let (rows, expanded) = expand(s, q.spec(), q.mode())?;
+            q.rows(&rows, &expanded)
+        })
+    })?;
+    Ok(binary_column(s.name().clone(), out))
+}

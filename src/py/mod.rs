@@ -1,0 +1,27 @@
+//! The `iocz._iocz` Python extension module (behind the `python` feature): thin bindings over
+//! the crate, one file per topic, plus the Polars expression plugins in [`expressions`]. Every
+//! binding releases the GIL around FHE work and turns errors and panics into Python exceptions
+//! ([`errors`]).
+
+mod bench;
+mod errors;
+mod expressions;
+mod files;
+mod keys;
+mod registry;
+mod sets;
+mod values;
+mod workflow;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _iocz(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    errors::register(m)?;
+    files::register(m)?;
+    keys::register(m)?;
+    values::register(m)?;
+    sets::register(m)?;
+    workflow::register(m)?;
+    bench::register(m)
+}

@@ -1,0 +1,243 @@
+//! Plaintext column ∈ cuckoo-hashed encrypted IOC set: which kernel runs for each question.
+//!
+//! - per-IOC counts (rows containing each IOC): [`crate::kernels::set_matching::count_per_slot`]
+//!   over the distinct candidates, weighted by the rows holding them;
+//! - rows matching at least one IOC: the sum of the per-IOC counts when every row has at most
+//!   one candidate ([`SetSpec::single_candidate`]), else the OR per row of
+//!   [`crate::kernels::row_matching::count_rows`];
+//! - materialised per-row booleans: [`crate::kernels::row_matching::any_per_value`].
+
+use tfhe::integer::IntegerCiphertext;
+use tfhe::shortint::Ciphertext;
+
+use crate::ciphertexts;
+use crate::error::{Error, Result};
+use crate::ioc::{DomainMatch, IocType, SetSpec};
+use crate::kernels::row_matching::{self, Expanded};
+use crate::kernels::{counter, set_matching};
+use crate::keys::ServerKey;
+use crate::query::options::MatchOptions;
+use crate::query::selector_cache::{CachedSlotSelectors, SelectorCache};
+use crate::set::EncryptedSet;
+use crate::wire::envelope::{check_key, Kind};
+
+/// What a set count answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetCount {
+    /// One encrypted count per slot: rows containing each IOC (sealed `counts`).
+    PerIoc,
+    /// One encrypted count: rows matching at least one IOC (sealed `count`).
+    AnyIoc,
+}
+
+/// A plaintext column matched against one loaded set: the set, its server key, the selector
+/// cache, the domain match mode and the comparison settings, checked to fit together.
+pub struct SetQuery<'a> {
+    set: &'a EncryptedSet,
+    sk: &'a ServerKey,
+    tables: CachedSlotSelectors<'a>,
+    mode: DomainMatch,
+}
+
+impl<'a> SetQuery<'a> {
+    /// Check that `sk` is the set's key and `mode` fits the set's type.
+    pub fn new(
+        set: &'a EncryptedSet,
+        sk: &'a ServerKey,
+        cache: &'a SelectorCache,
+        mode: DomainMatch,
+        options: MatchOptions,
+    ) -> Result<SetQuery<'a>> {
+        check_key(set.key, sk.id(), Kind::Set)?;
+        if mode != DomainMatch::Exact && set.spec.ioc_type != IocType::Domain {
+            return Err(Error::InvalidInput(format!(
+                "match=\"subdomain\" applies to domain sets; this set holds {} IOCs",
+                set.spec.ioc_type.name()
+            )));
+        }
+        let tables = CachedSlotSelectors {
+            cache,
+            sk,
+            set,
+            options,
+        };
+        Ok(SetQuery {
+            set,
+            sk,
+            tables,
+            mode,
+        })
+    }
+
+    /// The set's public description (type, case rule, declared lengths).
+    pub fn spec(&self) -> &SetSpec {
+        &self.set.spec
+    }
+
+    /// The domain match mode.
+    pub fn mode(&self) -> DomainMatch {
+        self.mode
+    }
+
+    fn anchor(&self) -> Ciphertext {
+        self.set.slot_radix(0).blocks()[0].clone()
+    }
+
+    fn bits(&self) -> usize {
+        self.tables.options.bits
+    }
+
+    /// The sealed answer to `what` for the expanded distinct values of a column.
+    /// `slot_stride` > 1 (benchmarks only) computes every n-th slot.
+    pub fn count(
+        &self,
+        expanded: &Expanded,
+        what: SetCount,
+        slot_stride: usize,
+    ) -> Result<Vec<u8>> {
+        let anchor = self.anchor();
+        let per_slot = || {
+            set_matching::count_per_slot(
+                self.sk.shortint(),
+                &self.tables,
+                &anchor,
+                &self.set.cuckoo,
+                &expanded.candidate_rows(),
+                self.bits(),
+                slot_stride,
+            )
+        };
+        match what {
+            SetCount::PerIoc => ciphertexts::seal_counts(self.set.key, self.set.id, &per_slot()),
+            SetCount::AnyIoc if self.set.spec.single_candidate(self.mode) => {
+                // One candidate per row: rows with a match = Σ per-IOC counts.
+                let total = counter::sum_counts(self.sk.integer(), &per_slot(), &anchor);
+                ciphertexts::seal_count(self.set.key, &total)
+            }
+            SetCount::AnyIoc => {
+                let total = row_matching::count_rows(
+                    self.sk.integer(),
+                    &self.tables,
+                    &anchor,
+                    &self.set.cuckoo,
+                    expanded,
+                    self.bits(),
+                );
+                ciphertexts::seal_count(self.set.key, &total)
+            }
+        }
+    }
+
+    /// Sealed per-row booleans "the row matches at least one IOC" (None for null rows), from
+    /// each row's distinct-value index `rows` into `expanded`.
+    pub fn rows(&self, rows: &[Option<u32>], expanded: &Expanded) -> Result<Vec<Option<Vec<u8>>>> {
+        let sks = self.sk.shortint();
+        let any =
+            row_matching::any_per_value(sks, &self.tables, &self.set.cuckoo, expanded, self.bits());
+        // Values without candidates never match: one encrypted false, made only if needed.
+        let never = any
+            .iter()
+            .any(Option::is_none)
+            .then(|| row_matching::encrypted_false(sks, &self.anchor()));
+        let sealed = any
+            .iter()
+            .map(|m| {
+                let m = m.as_ref().or(never.as_ref()).expect("made when needed");
+                ciphertexts::seal_match(self.set.key, m)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(rows
+            .iter()
+            .map(|r| r.map(|i| sealed[i as usize].clone()))
+            .collect())
+    }
+}
+
+/// PBS the per-IOC count of `set` plans for `expanded` values (selector builds + comparisons,
+/// cheapest widths), computing every `slot_stride`-th slot; with the number of distinct
+/// candidates.
+pub fn planned_pbs(
+    set: &EncryptedSet,
+    expanded: &Expanded,
+    bits: usize,
+    slot_stride: usize,
+) -> (u64, usize) {
+    let planned = set_matching::planned_pbs(
+        &set.cuckoo,
+        &expanded.candidate_rows(),
+        None,
+        bits,
+        slot_stride,
+    );
+    (planned, expanded.candidates.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ioc::CanonicalIoc;
+    use crate::keys::Decrypted;
+    use crate::query::values::expand;
+    use crate::test_keys::keys;
+
+    /// The service entry points a Python user reaches: subdomain expansion, per-IOC counts,
+    /// rows matching any IOC and per-row booleans, against plaintext truth.
+    #[test]
+    fn domain_set_counts_through_the_service_layer() {
+        let k = keys();
+        let spec = SetSpec::new(IocType::Domain, true);
+        let iocs: Vec<_> = ["evil.com", "bad.example.org"]
+            .iter()
+            .map(|i| spec.canonical_ioc(i).unwrap())
+            .collect();
+        let (set, manifest) = EncryptedSet::encrypt(&k.client, spec, &iocs, 2, 0).unwrap();
+        let cache = SelectorCache::default();
+        let options = MatchOptions::new(64, 0).unwrap();
+        let q = SetQuery::new(&set, &k.server, &cache, DomainMatch::Subdomain, options).unwrap();
+        let column = [
+            Some("a.evil.com"),
+            Some("evil.com"),
+            Some("x.bad.example.org"),
+            Some("good.com"),
+            None,
+            Some("EVIL.com."),
+        ];
+        let (rows, expanded) = expand("q", q.spec(), q.mode(), column).unwrap();
+        let decrypt = |bytes: Vec<u8>| k.client.decrypt(&bytes).unwrap();
+        let Decrypted::Counts { per_slot, .. } =
+            decrypt(q.count(&expanded, SetCount::PerIoc, 1).unwrap())
+        else {
+            panic!("not per-IOC counts")
+        };
+        let mut named = manifest.name_counts(&per_slot).unwrap();
+        named.sort();
+        assert_eq!(
+            named,
+            [("bad.example.org".into(), 1), ("evil.com".into(), 3)]
+        );
+        assert_eq!(
+            decrypt(q.count(&expanded, SetCount::AnyIoc, 1).unwrap()),
+            Decrypted::Count(4)
+        );
+        let matches: Vec<Option<Decrypted>> = q
+            .rows(&rows, &expanded)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.map(decrypt))
+            .collect();
+        let t = Some(Decrypted::Match(true));
+        let f = Some(Decrypted::Match(false));
+        assert_eq!(matches, [t.clone(), t.clone(), t.clone(), f, None, t]);
+        let sha = SetSpec::new(IocType::Sha256, true);
+        let (sha_set, _) = EncryptedSet::encrypt(
+            &k.client,
+            sha,
+            &[CanonicalIoc::sha256(crate::test_keys::digest(9))],
+            2,
+            0,
+        )
+        .unwrap();
+        let e = SetQuery::new(&sha_set, &k.server, &cache, DomainMatch::Subdomain, options);
+        assert!(e.is_err(), "subdomain matching needs a domain set");
+    }
+}

@@ -1,0 +1,30 @@
+//! The key pair shared by every unit test of the crate: generated once per test binary.
+
+use std::sync::OnceLock;
+
+use crate::digest::Digest;
+use crate::keys::{ClientKey, ServerKey};
+
+/// A client key and its server key.
+pub struct Keys {
+    /// The agency's key.
+    pub client: ClientKey,
+    /// Its evaluation key.
+    pub server: ServerKey,
+}
+
+/// The shared key pair.
+pub fn keys() -> &'static Keys {
+    static KEYS: OnceLock<Keys> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let client = ClientKey::generate();
+        let server = client.server_key().unwrap();
+        Keys { client, server }
+    })
+}
+
+/// A distinct test digest per seed.
+pub fn digest(seed: u8) -> Digest {
+    use sha2::{Digest as _, Sha256};
+    Digest(Sha256::digest([seed]).into())
+}
