@@ -1,32 +1,19 @@
-"""Atomic, permission-aware file writes (bundles, manifests, checkpoints)."""
+"""Atomic, permission-aware file writes (bundles, manifests, checkpoints): the Rust writer that
+keys and sets use too, so every file iocz writes goes through one implementation."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from iocz import _iocz
+
 
 def write_atomic(path: str | os.PathLike[str], data: bytes, *, secret: bool = False, overwrite: bool = False) -> Path:
-    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, fsync, rename.
-    A crash leaves either the old file or the new one, never a mix. ``secret`` files are
-    created owner-only (0600) from the start. Refuses to replace a file unless ``overwrite``."""
-    target = Path(path)
-    if target.exists() and not overwrite:
-        raise FileExistsError(f"{target} exists (pass overwrite / --force to replace it)")
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if secret else 0o644)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-    return target
+    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, fsync, rename
+    (or a hard link when not ``overwrite``, so an existing file is never replaced). A crash
+    leaves either the old file or the new one, never a mix. ``secret`` files are created
+    owner-only (0600) from the start. Raises ``FileExistsError`` if ``path`` exists and not
+    ``overwrite``."""
+    _iocz.write_atomic(path, data, secret=secret, overwrite=overwrite)
+    return Path(path)
