@@ -32,11 +32,15 @@ def test_stix_every_supported_pattern() -> None:
         ("substring", "sekurlsa::logonpasswords"),
     }
     reasons = " | ".join(s.reason for s in report.skipped)
-    assert len(report.skipped) == 8, reasons
+    assert len(report.skipped) == 7, reasons
     for expected in ("AND / FOLLOWEDBY", "operator not supported", "SHA-512", "yara", "object path", "invalid"):
         assert expected in reasons
-    labels = {i.value: i.label for i in report.iocs}
-    assert labels[S1] == labels[M5] == "sha1 or md5"
+    # [file:hashes.MD5 = … AND file:name = 'x.exe']: the md5, with the file name dropped (noted)
+    assert ("md5", M5, "and") in {(i.type, i.value, i.label) for i in report.iocs}
+    assert [(n.where.rsplit("-", 1)[1], n.detail) for n in report.notes if n.kind.startswith("STIX AND")] == [
+        ("000000000009", "file:name = 'x.exe'")
+    ]
+    assert {(S1, "sha1 or md5"), (M5, "sha1 or md5")} <= {(i.value, i.label) for i in report.iocs}
     assert all(s.where.startswith("iocs.stix.json:indicator--") for s in report.skipped)
 
 
