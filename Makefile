@@ -1,13 +1,15 @@
 # iocz developer tasks. `make test` is what CI runs (through .ci/run).
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip
-# Pinned Python dependencies of the build and the tests.
-PY_DEPS := "maturin>=1.8,<2" "polars==2.1.0" "stix2>=3.0.2,<4" "tqdm>=4.66,<5" "pytest>=8" "hypothesis>=6.100" "atheris>=2.3"
+# Python dependencies: pyproject.toml's runtime list and its pinned `test` and `dev` extras.
+PY_REQUIREMENTS := $(PYTHON) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+	print("\n".join(p["dependencies"] + p["optional-dependencies"]["test"] + p["optional-dependencies"]["dev"]))'
+PY_PATHS := python tests benches fuzz
 
 .PHONY: deps build test test-rust test-python fuzz bench check demo clean
 
 deps:
-	$(PIP) install -q $(PY_DEPS)
+	$(PY_REQUIREMENTS) | $(PIP) install -q -r /dev/stdin
 
 # Release build of the extension (tfhe is unusably slow unoptimised), installed into $(PYTHON).
 build: deps
@@ -34,10 +36,14 @@ test: test-rust test-python fuzz
 bench:
 	cargo bench --bench kernels
 
-check:
+# Lint and type checks (stubtest compares _iocz.pyi with the installed build).
+check: build
 	cargo fmt --check
 	cargo clippy --release --all-targets --features python -- -D warnings
-	$(PYTHON) -m compileall -q python tests
+	$(PYTHON) -m ruff check $(PY_PATHS)
+	$(PYTHON) -m ruff format --check $(PY_PATHS)
+	$(PYTHON) -m mypy --strict python/iocz
+	$(PYTHON) -m mypy.stubtest iocz._iocz --allowlist stubtest-allowlist.txt
 
 demo: build
 	iocz demo

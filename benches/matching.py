@@ -29,8 +29,7 @@ from pathlib import Path
 
 import iocz
 import polars as pl
-from iocz import namespace
-from polars.plugins import register_plugin_function
+from iocz import expr
 
 DATA = Path(os.environ.get("IOCZ_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -83,20 +82,8 @@ def set_count_expr(
     enc: iocz.EncryptedSet, bits: int, stride: int, column: str = "sha256", match: str = "exact"
 ) -> pl.Expr:
     """Per-IOC counts computing every `stride`-th slot only (benchmark sampling)."""
-    kwargs = {
-        "set": enc.set_id,
-        "match": match,
-        **namespace._match_kwargs(bits, "auto"),
-        "per_ioc": True,
-        "slot_stride": stride,
-    }
-    return register_plugin_function(
-        plugin_path=namespace._LIB,
-        function_name="fhe_is_in_count",
-        args=[pl.col(column)],
-        kwargs=kwargs,
-        returns_scalar=True,
-    )
+    kwargs = {**expr._set_kwargs(enc, match, bits, "auto"), "per_ioc": True, "slot_stride": stride}
+    return expr._plugin("fhe_is_in_count", [pl.col(column)], kwargs, scalar=True)
 
 
 def baseline_pbs_per_row(ck: iocz.ClientKey, pk: iocz.PublicKey, ioc: str, rows: list[str]) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import iocz
 import polars as pl
 import pytest
 from conftest import SEED_IOC, Keys
@@ -18,8 +19,8 @@ def test_seed_fixture_counts_two_plaintext_and_encrypted(keys: Keys, seed_logs: 
     assert keys.client.decrypt(out.item()) == 2
 
     enc = seed_logs.with_columns(col.fhe.encrypt(keys.public))
-    assert enc.schema["TargetProcessSHA256"] == pl.Binary
-    assert enc["TargetProcessSHA256"].bin.size().max() < 64_000  # compact, not 2 MB expanded
+    assert enc.schema["TargetProcessSHA256"] == iocz.Encrypted("cell", keys.client.fingerprint)
+    assert enc["TargetProcessSHA256"].ext.storage().bin.size().max() < 64_000  # compact, not 2 MB expanded
     out_enc = enc.select(col.fhe.eq(ioc).fhe.count())
     assert keys.client.decrypt(out_enc.item()) == 2
 

@@ -5,7 +5,7 @@ The IOC holder (the agency) keeps a :class:`ClientKey`; the log holder gets only
 Polars frames, and returns encrypted counts that only the agency can decrypt.
 """
 
-from iocz import namespace as _namespace  # registers the `.fhe` expression namespace
+from iocz import expr as _expr  # registers the `.fhe` expression namespace
 from iocz._iocz import (
     ClientKey,
     EncryptedSet,
@@ -23,6 +23,7 @@ from iocz._iocz import (
 )
 from iocz._version import __version__
 from iocz.bundles import Decrypted, Query, QuerySet, Result
+from iocz.dtype import Encrypted
 from iocz.iocs import ImportReport, Ioc, Skipped, load_iocs
 from iocz.scan import DEFAULT_PARTITION, scan
 from iocz.sysmon import split_hashes
@@ -32,6 +33,7 @@ __all__ = [
     "DEFAULT_PARTITION",
     "ClientKey",
     "Decrypted",
+    "Encrypted",
     "ImportReport",
     "Ioc",
     "Query",
@@ -54,4 +56,4 @@ __all__ = [
     "reset_pbs_count",
     "split_hashes",
 ]
-del _namespace
+del _expr

@@ -2,9 +2,15 @@
 
 from collections.abc import Sequence
 from os import PathLike
-from typing import Literal
+from typing import Literal, final
 
 IocType = Literal["u256", "sha256", "sha1", "md5", "imphash", "domain", "ipv4", "ipv6", "substring"]
+DomainMatch = Literal["exact", "subdomain"]
+
+#: Every IOC type name, in wire order (equal to ``get_args(IocType)``, tested).
+IOC_TYPES: tuple[str, ...]
+#: Domain match modes (equal to ``get_args(DomainMatch)``, tested).
+DOMAIN_MATCHES: tuple[str, ...]
 
 class IoczError(ValueError): ...
 class FormatError(IoczError): ...
@@ -12,6 +18,7 @@ class WrongKeyError(IoczError): ...
 class KeyNotLoadedError(IoczError): ...
 class InvalidInputError(IoczError): ...
 
+@final
 class EncryptedValue:
     """Any iocz ciphertext (value, cell, match or count) with a short repr."""
 
@@ -29,6 +36,7 @@ class EncryptedValue:
     def size(self) -> int: ...
     def __len__(self) -> int: ...
 
+@final
 class ServerKey:
     """Evaluation key; loading it makes it available to ``.fhe`` expressions."""
 
@@ -43,6 +51,7 @@ class ServerKey:
     @property
     def size(self) -> int: ...
 
+@final
 class PublicKey:
     """Compact public key; loading it makes it available to ``.fhe.encrypt``."""
 
@@ -57,6 +66,7 @@ class PublicKey:
     @property
     def size(self) -> int: ...
 
+@final
 class EncryptedSet:
     """Cuckoo-hashed encrypted IOC set; the manifest (slot → IOC) stays with the agency."""
 
@@ -88,7 +98,10 @@ class EncryptedSet:
     def case_sensitive(self) -> bool: ...
     @property
     def lengths(self) -> list[int]: ...
+    def single_candidate(self, match: str = "exact") -> bool:
+        """Whether each value yields at most one candidate (rows matching any = sum per IOC)."""
 
+@final
 class ClientKey:
     """The agency's secret key (pinned 128-bit parameters)."""
 
@@ -108,7 +121,7 @@ class ClientKey:
         type: IocType = "sha256",
         *,
         case_sensitive: bool = False,
-        extra_lengths: Sequence[int] = (),
+        extra_lengths: Sequence[int] = ...,
         pad_to: int = 0,
         hashes: int = 2,
     ) -> EncryptedSet: ...
@@ -131,6 +144,7 @@ def decode_bundle(data: bytes, kind: BundleKind) -> tuple[str, list[tuple[str, b
 def read_bundle(path: str | PathLike[str], kind: BundleKind) -> tuple[str, list[tuple[str, bytes]], str]: ...
 def add_counts(items: Sequence[bytes]) -> bytes: ...
 def total_count(counts: bytes) -> bytes: ...
+def write_atomic(path: str | PathLike[str], data: bytes, *, secret: bool = False, overwrite: bool = False) -> None: ...
 def canonical_iocs(
     values: Sequence[str], type: IocType, case_sensitive: bool = False
 ) -> list[tuple[str | None, str | None]]: ...

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import polars as pl
 
@@ -29,10 +29,18 @@ from iocz._iocz import ClientKey, EncryptedSet, EncryptedValue, FormatError, Ser
 from iocz._version import __version__
 from iocz.iocs import ImportReport, Ioc
 
+if TYPE_CHECKING:
+    from iocz._iocz import DomainMatch, IocType
+
 #: Version of the metadata layout inside bundles (the container has its own version).
 META_VERSION = 1
-#: Domain match modes a query may ask for.
-DOMAIN_MATCHES = ("exact", "subdomain")
+
+
+def _ioc_type(name: str) -> IocType:
+    """``name`` checked against the IOC types the core knows."""
+    if name not in _iocz.IOC_TYPES:
+        raise ValueError(f"unknown IOC type {name!r} (known: {', '.join(_iocz.IOC_TYPES)})")
+    return cast("IocType", name)
 
 
 def _require(meta: dict[str, Any], key: str, kind: type | tuple[type, ...], what: str) -> Any:
@@ -44,7 +52,7 @@ def _require(meta: dict[str, Any], key: str, kind: type | tuple[type, ...], what
 
 def _check_meta(meta_text: str, bundle: str, what: str) -> dict[str, Any]:
     meta = json.loads(meta_text)
-    if meta.get("format") != bundle:
+    if not isinstance(meta, dict) or meta.get("format") != bundle:
         raise FormatError(f"{what}: not an iocz {bundle} bundle")
     if meta.get("meta_version") != META_VERSION:
         raise FormatError(
@@ -59,7 +67,7 @@ class QuerySet:
 
     set: EncryptedSet
     ioc_type: str
-    match: str = "exact"
+    match: DomainMatch = "exact"
     case_sensitive: bool = False
 
 
@@ -87,7 +95,7 @@ class Query:
         iocs: Sequence[Ioc] | ImportReport,
         *,
         server_key: ServerKey | None = None,
-        domain_match: str = "exact",
+        domain_match: DomainMatch = "exact",
         case_sensitive: bool = False,
         pad_to: int = 0,
     ) -> Query:
@@ -95,11 +103,11 @@ class Query:
         items = list(iocs.iocs if isinstance(iocs, ImportReport) else iocs)
         if not items:
             raise ValueError("a query needs at least one IOC")
-        if domain_match not in DOMAIN_MATCHES:
-            raise ValueError(f"domain_match must be one of {DOMAIN_MATCHES}, not {domain_match!r}")
+        if domain_match not in _iocz.DOMAIN_MATCHES:
+            raise ValueError(f"domain_match must be one of {_iocz.DOMAIN_MATCHES}, not {domain_match!r}")
         sets: list[QuerySet] = []
         manifest_sets: list[dict[str, Any]] = []
-        for ioc_type in sorted({i.type for i in items}):
+        for ioc_type in sorted({_ioc_type(i.type) for i in items}):
             group = [i for i in items if i.type == ioc_type]
             canonical = _iocz.canonical_iocs([i.value for i in group], ioc_type, case_sensitive)
             labels: dict[str, dict[str, list[str]]] = {}
@@ -206,7 +214,7 @@ class Query:
             if enc.fingerprint != key_fp or enc.ioc_type != m.get("type") or enc.set_id != m.get("set_id"):
                 raise FormatError(f"{what}: set {i} does not match its metadata (type, id or key)")
             match = m.get("match", "exact")
-            if match not in DOMAIN_MATCHES or (match == "subdomain" and enc.ioc_type != "domain"):
+            if match not in _iocz.DOMAIN_MATCHES or (match == "subdomain" and enc.ioc_type != "domain"):
                 raise FormatError(f"{what}: set {i} has an invalid match mode {match!r}")
             sets.append(QuerySet(enc, enc.ioc_type, match, enc.case_sensitive))
         return cls(sets, key_fp, sk, fingerprint, str(meta.get("created", "")))
@@ -283,7 +291,7 @@ class Result:
                     data[f"entry/{i}/total"],
                 )
             )
-        scan = meta.get("scan") if isinstance(meta.get("scan"), dict) else {}
+        scan: dict[str, Any] = meta["scan"] if isinstance(meta.get("scan"), dict) else {}
         return cls(_require(meta, "query", str, what), _require(meta, "key", str, what), counts, scan, fingerprint)
 
     def decrypt(

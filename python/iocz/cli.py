@@ -20,11 +20,13 @@ import logging
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 
 import iocz
+from iocz import _iocz
 from iocz.bundles import Query, Result, manifest_dir
 from iocz.iocs import load_iocs
 
@@ -61,8 +63,8 @@ def query(args: argparse.Namespace) -> int:
     """Import IOC files, encrypt them and write a query bundle (+ the agency's manifest)."""
     ck = _load_client_key(args.key, args.force_key_permissions)
     report = load_iocs(args.iocs, format=args.format, ioc_type=args.type, case_sensitive=args.case_sensitive)
-    for s in report.skipped:
-        print(f"skipped {s.where}: {s.reason}: {s.value[:120]!r}", file=sys.stderr)
+    for skipped in report.skipped:
+        print(f"skipped {skipped.where}: {skipped.reason}: {skipped.value[:120]!r}", file=sys.stderr)
     print(f"imported {report.summary()}")
     if report.skipped and args.strict:
         raise CliError(f"{len(report.skipped)} IOC(s) skipped and --strict given")
@@ -110,13 +112,18 @@ def inspect(args: argparse.Namespace) -> int:
 
 
 def _scan_logs(patterns: list[str], fmt: str) -> pl.LazyFrame:
-    frames = []
+    frames: list[pl.LazyFrame] = []
+    readers: dict[str, Callable[[str], pl.LazyFrame]] = {
+        "parquet": pl.scan_parquet,
+        "csv": pl.scan_csv,
+        "ndjson": pl.scan_ndjson,
+        "jsonl": pl.scan_ndjson,
+    }
     for pattern in patterns:
         paths = sorted(glob.glob(pattern)) or [pattern]
         if not Path(paths[0]).exists():
             raise CliError(f"no log file matches {pattern!r}")
         kind = fmt if fmt != "auto" else Path(paths[0]).suffix.lower().lstrip(".")
-        readers = {"parquet": pl.scan_parquet, "csv": pl.scan_csv, "ndjson": pl.scan_ndjson, "jsonl": pl.scan_ndjson}
         if kind not in readers:
             raise CliError(f"cannot tell the format of {paths[0]} (use --logs-format parquet|csv|ndjson)")
         # One scan per file: files of different sources may have different columns.
@@ -231,7 +238,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--domain-match",
         default="exact",
-        choices=["exact", "subdomain"],
+        choices=_iocz.DOMAIN_MATCHES,
         help="domain IOCs match the name only, or its subdomains too",
     )
     p.add_argument(

@@ -64,7 +64,7 @@ def run_demo() -> bool:
         t = _say("result decrypted", t)
         frame = logs.collect()
         truth = frame.select(pl.col(COLUMN).is_in(out.counts["ioc"].implode()).sum()).item()
-        ok = out.totals["rows_matching_any"][0] == truth
+        ok: bool = out.totals["rows_matching_any"][0] == truth
         print(f"  {'IOC':<20} {'label':<36} {'count':>5} {'plaintext':>9}")
         for row in out.counts.sort("count", descending=True).iter_rows(named=True):
             expected = frame.select((pl.col(COLUMN).str.to_lowercase() == row["ioc"]).sum()).item()

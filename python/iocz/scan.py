@@ -27,7 +27,7 @@ from iocz import _iocz
 from iocz._files import write_atomic
 from iocz._version import __version__
 from iocz.bundles import Count, Query, QuerySet, Result
-from iocz.iocs import IOC_TYPES
+from iocz.expr import Bits
 from iocz.progress import Progress
 
 log = logging.getLogger("iocz.scan")
@@ -53,7 +53,7 @@ def plan_jobs(query: Query, columns: Mapping[str, str | Sequence[str]]) -> list[
     for type_name, cols in columns.items():
         for t in _TYPE_ALIASES.get(type_name, (type_name,)):
             by_type.setdefault(t, []).extend([cols] if isinstance(cols, str) else cols)
-    unknown = set(by_type) - {*IOC_TYPES, "u256"}
+    unknown = set(by_type) - set(_iocz.IOC_TYPES)
     if unknown:
         raise ValueError(f"unknown IOC type(s) in columns: {', '.join(sorted(unknown))}")
     jobs = [Job(i, s, c) for i, s in enumerate(query.sets) for c in by_type.get(s.ioc_type, [])]
@@ -140,13 +140,14 @@ def _group_key(value: Any) -> str | None:
 
 
 def _scan_partition(
-    frame: pl.DataFrame, job: Job, group_by: str | None, bits: int
+    frame: pl.DataFrame, job: Job, group_by: str | None, bits: Bits
 ) -> dict[str | None, tuple[bytes, bytes]]:
     """Encrypted (per-IOC, total) counts of one partition, per group key."""
-    member = pl.col(job.column).fhe.is_in(job.qset.set, match=job.qset.match, bits=bits)  # type: ignore[attr-defined]
-    per_ioc = member.fhe.count_per_ioc().alias("per_ioc")
-    single = job.qset.ioc_type not in ("substring", "ipv4", "ipv6") and job.qset.match == "exact"
-    aggs = [per_ioc] if single else [per_ioc, member.fhe.count().alias("total")]
+    col = pl.col(job.column).fhe
+    per_ioc = col.count_per_ioc(job.qset.set, match=job.qset.match, bits=bits).alias("per_ioc")
+    single = job.qset.set.single_candidate(job.qset.match)
+    any_ioc = col.count_in(job.qset.set, match=job.qset.match, bits=bits).alias("total")
+    aggs = [per_ioc] if single else [per_ioc, any_ioc]
     out = frame.group_by(group_by).agg(aggs) if group_by else frame.select(aggs)
     result: dict[str | None, tuple[bytes, bytes]] = {}
     for row in out.iter_rows(named=True):
@@ -175,7 +176,7 @@ def scan(
     time_column: str | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
     partition_size: int = DEFAULT_PARTITION,
-    bits: int = 256,
+    bits: Bits = 256,
     progress: bool | Progress = True,
 ) -> Result:
     """Scan ``logs`` (any LazyFrame: CSV, Parquet, NDJSON, partitioned datasets) with ``query``.

@@ -16,8 +16,8 @@ def split_hashes(hashes: pl.Expr | str) -> pl.Expr:
     """
     expr = pl.col(hashes) if isinstance(hashes, str) else hashes
     return pl.struct(
-        **{
-            name: expr.str.extract(rf"(?i)(?:^|,)\s*{name}=([0-9a-f]{{{digits}}})\b", 1).str.to_lowercase()
+        [
+            expr.str.extract(rf"(?i)(?:^|,)\s*{name}=([0-9a-f]{{{digits}}})\b", 1).str.to_lowercase().alias(name)
             for name, digits in _FIELDS.items()
-        }
+        ]
     )
