@@ -13,7 +13,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, secret: bool = Fa
     """Write ``data`` to ``path`` atomically: a temporary file in the same folder, fsync, rename
     (or a hard link when not ``overwrite``, so an existing file is never replaced). A crash
     leaves either the old file or the new one, never a mix. ``secret`` files are created
-    owner-only (0600) from the start. Raises ``FileExistsError`` if ``path`` exists and not
+    owner-only (0600) from the start. Raises ``iocz.IoczError`` if ``path`` exists and not
     ``overwrite``."""
     _iocz.write_atomic(path, data, secret=secret, overwrite=overwrite)
     return Path(path)

@@ -4,9 +4,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use pyo3::create_exception;
-use std::io::ErrorKind;
-
-use pyo3::exceptions::{PyFileExistsError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 use crate::error::Error;
@@ -44,9 +42,6 @@ impl From<Error> for PyErr {
             Error::Format(m) => FormatError::new_err(m),
             Error::WrongKey(m) => WrongKeyError::new_err(m),
             Error::KeyNotLoaded(m) => KeyNotLoadedError::new_err(m),
-            Error::Io { context, source } if source.kind() == ErrorKind::AlreadyExists => {
-                PyFileExistsError::new_err(context)
-            }
             e @ Error::Io { .. } => IoczError::new_err(e.to_string()),
         }
     }

@@ -64,7 +64,7 @@ pub fn write_file(path: &Path, bytes: &[u8], secret: bool, overwrite: bool) -> R
 fn exists(path: &Path) -> Error {
     Error::Io {
         context: format!(
-            "{} exists (pass overwrite=True / --force to replace it)",
+            "cannot write {}: it exists (pass overwrite=True / --force to replace it)",
             path.display()
         ),
         source: std::io::ErrorKind::AlreadyExists.into(),

@@ -7,8 +7,7 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict};
 
-use crate::error::Error;
-use crate::ioc::{IocType, SetSpec};
+use crate::ioc::IocType;
 use crate::keys::{ClientKey, Decrypted, PublicKey, ServerKey};
 use crate::params;
 use crate::py::errors::run;
@@ -16,7 +15,7 @@ use crate::py::files::{check_owner_only, human_size, read_file, write_file};
 use crate::py::registry;
 use crate::py::sets::{IocArg, PyEncryptedSet};
 use crate::py::values::{CiphertextArg, DigestArg, EncryptedValue};
-use crate::set::EncryptedSet;
+use crate::query::sets::{self, IocInput, SetOptions};
 
 /// The agency's secret key (pinned 128-bit parameters). Never give it to the other party.
 #[pyclass(module = "iocz", name = "ClientKey", frozen)]
@@ -101,22 +100,16 @@ impl PyClientKey {
         pad_to: usize,
         hashes: u8,
     ) -> PyResult<PyEncryptedSet> {
-        let spec = SetSpec::new(IocType::from_name(r#type)?, case_sensitive);
-        let canonical = iocs
-            .iter()
-            .enumerate()
-            .map(|(i, ioc)| {
-                match ioc {
-                    IocArg::Text(t) => spec.canonical_ioc(t),
-                    IocArg::Bytes(b) => spec.canonical_ioc_bytes(b),
-                }
-                .map_err(|e| Error::InvalidInput(format!("IOC {i}: {e}")))
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
-        let spec = spec.with_lengths(&canonical, &extra_lengths)?;
+        let options = SetOptions {
+            ioc_type: IocType::from_name(r#type)?,
+            case_sensitive,
+            extra_lengths,
+            pad_to,
+            hashes,
+        };
+        let iocs: Vec<IocInput> = iocs.into_iter().map(|i| i.0).collect();
         run(py, || {
-            let (set, manifest) =
-                EncryptedSet::encrypt(&self.inner, spec, &canonical, hashes, pad_to)?;
+            let (set, manifest) = sets::encrypt_iocs(&self.inner, &iocs, &options)?;
             Ok(PyEncryptedSet::register(set, Some(manifest)))
         })
     }

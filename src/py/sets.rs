@@ -12,6 +12,7 @@ use crate::ioc::DomainMatch;
 use crate::py::errors::{run, InvalidInputError};
 use crate::py::files::{human_size, read_file, write_file};
 use crate::py::registry;
+use crate::query::sets::IocInput;
 use crate::set::{EncryptedSet, Manifest, MAX_MANIFEST_BYTES, MAX_SET_BYTES};
 
 /// A cuckoo-hashed, encrypted set of IOCs. The public part (`save`/`load`) goes to the log
@@ -180,19 +181,16 @@ impl PyEncryptedSet {
 }
 
 /// An IOC argument: text, or raw bytes (hash types).
-pub enum IocArg {
-    Text(String),
-    Bytes(Vec<u8>),
-}
+pub struct IocArg(pub IocInput);
 
 impl<'a, 'py> FromPyObject<'a, 'py> for IocArg {
     type Error = PyErr;
     fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
         if let Ok(s) = obj.extract::<String>() {
-            return Ok(IocArg::Text(s));
+            return Ok(IocArg(IocInput::Text(s)));
         }
         if let Ok(b) = obj.extract::<&[u8]>() {
-            return Ok(IocArg::Bytes(b.to_vec()));
+            return Ok(IocArg(IocInput::Bytes(b.to_vec())));
         }
         Err(InvalidInputError::new_err(format!(
             "an IOC must be a str (or bytes for hashes), not {}",

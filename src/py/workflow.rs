@@ -7,10 +7,11 @@ use pyo3::types::PyBytes;
 
 use crate::combine;
 use crate::error::Error;
-use crate::ioc::{DomainMatch, IocType, SetSpec};
+use crate::ioc::{DomainMatch, IocType};
 use crate::py::errors::run;
 use crate::py::files::read_file;
 use crate::py::registry;
+use crate::query::sets;
 use crate::wire::bundle::{Bundle, BundleKind, MAX_BUNDLE_BYTES};
 
 /// Encode a bundle of `kind` ("query", "result", "checkpoint") from JSON metadata and named
@@ -102,11 +103,11 @@ fn canonical_iocs(
     r#type: &str,
     case_sensitive: bool,
 ) -> PyResult<Vec<(Option<String>, Option<String>)>> {
-    let spec = SetSpec::new(IocType::from_name(r#type)?, case_sensitive);
-    Ok(values
-        .iter()
-        .map(|v| match spec.canonical_ioc(v) {
-            Ok(c) => (Some(c.text), None),
+    let texts = sets::canonical_texts(&values, IocType::from_name(r#type)?, case_sensitive);
+    Ok(texts
+        .into_iter()
+        .map(|r| match r {
+            Ok(text) => (Some(text), None),
             Err(e) => (None, Some(e.to_string())),
         })
         .collect())

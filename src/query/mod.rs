@@ -3,11 +3,12 @@
 //! points, so a Rust caller gets exactly what a Python user gets: which kernel runs
 //! ([`membership`], [`equality`]), how log values become candidate digests (once, in
 //! [`values`]), how comparisons are configured ([`options`]) and how selector tables are reused
-//! across calls ([`selector_cache`]). Checks on decrypted results live with the objects they
+//! across calls ([`selector_cache`]), and how the agency's IOCs become an encrypted set ([`sets`]). Checks on decrypted results live with the objects they
 //! protect (`Manifest::name_counts`).
 
 pub mod equality;
 pub mod membership;
 pub mod options;
 pub mod selector_cache;
+pub mod sets;
 pub mod values;
