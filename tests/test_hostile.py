@@ -14,7 +14,7 @@ import iocz
 import polars as pl
 import pytest
 from conftest import SEED_IOC, Keys
-from polars.plugins import register_plugin_function
+from iocz.expr import _plugin
 
 SHA = "ab" * 32
 #: Every case must fail within this many seconds and grow the peak RSS by at most this much.
@@ -273,9 +273,7 @@ def test_case_count() -> None:
 
 
 def test_panic_in_a_plugin_becomes_a_polars_error() -> None:
-    expr = register_plugin_function(
-        plugin_path=Path(iocz.__file__).parent, function_name="fhe_force_panic", args=[pl.col("a")], is_elementwise=True
-    )
+    expr = _plugin("fhe_force_panic", [pl.col("a")])
     with pytest.raises(pl.exceptions.ComputeError, match="internal error: forced panic"):
         pl.DataFrame({"a": [1]}).select(expr)
 
