@@ -336,20 +336,43 @@ class Result:
                 info = ms["iocs"].get(ioc, {})
                 rows.append({**base, "ioc": ioc, "label": "; ".join(info.get("labels", [])), "count": n})
         schema = {"group": pl.String, "type": pl.String, "column": pl.String}
+        unscanned = self._unscanned(m["sets"])
         return Decrypted(
             pl.DataFrame(rows, schema={**schema, "ioc": pl.String, "label": pl.String, "count": pl.Int64}),
             pl.DataFrame(totals, schema={**schema, "rows_matching_any": pl.Int64}),
-            {"query": self.query, **self.metadata},
+            {"query": self.query, **self.metadata, "unscanned_sets": unscanned},
+            unscanned,
         )
+
+    def _unscanned(self, manifest_sets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Sets of the query that no (set, column) job scanned: their counts are not in the result."""
+        jobs = self.metadata.get("columns")
+        scanned = {j[0] for j in jobs if isinstance(j, list) and j} if isinstance(jobs, list) else set()
+        scanned |= {c.set_index for c in self.counts}
+        return [
+            {"set": i, "type": ms["type"], "iocs": len(ms.get("iocs", {}))}
+            for i, ms in enumerate(manifest_sets)
+            if i not in scanned
+        ]
 
 
 @dataclass
 class Decrypted:
-    """Decrypted result: per-IOC counts, totals, and the scan metadata."""
+    """Decrypted result: per-IOC counts, totals, the scan metadata, and the query's sets that
+    were never scanned (no column given for their type: no count, which is not a count of 0)."""
 
     counts: pl.DataFrame
     totals: pl.DataFrame
     metadata: dict[str, Any]
+    unscanned: list[dict[str, Any]] = field(default_factory=list)
+
+    def unscanned_lines(self) -> list[str]:
+        """One line per set that was never scanned."""
+        return [
+            f"not scanned: the {u['type']} set ({u['iocs']} IOCs) — no log column was given for it, "
+            "so its IOCs have no count"
+            for u in self.unscanned
+        ]
 
     def to_json(self) -> str:
         """JSON document with metadata, totals and per-IOC counts."""

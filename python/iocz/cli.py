@@ -1,8 +1,8 @@
 """iocz — count matches of secret IOCs in plaintext logs with FHE.
 
-The agency (IOC holder) runs ``keygen``, ``query`` and ``decrypt``; the company (log holder)
-runs ``scan``. Files travel between them: the query bundle (server key + encrypted IOCs, no
-secret) and the result bundle (encrypted counts + scan metadata).
+The agency (IOC holder) runs keygen, query and decrypt; the company (log holder) runs inspect
+and scan. Files travel between them: the query bundle (server key + encrypted IOCs, no secret)
+and the result bundle (encrypted counts + scan metadata). "iocz COMMAND --help" documents each.
 
 exit codes:
   0    success
@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -29,6 +30,7 @@ import iocz
 from iocz import _iocz
 from iocz.bundles import Query, Result, manifest_dir
 from iocz.iocs import load_iocs
+from iocz.quality import describe
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_MISMATCH, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -38,34 +40,62 @@ class CliError(Exception):
 
 
 def _load_client_key(path: str, force: bool) -> iocz.ClientKey:
-    return iocz.ClientKey.load(path, force=force)
+    """The client key at ``path``; another key kind is named before any permission check."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64).split(b"\n", 1)[0].split()
+    except OSError as e:
+        raise CliError(f"cannot read --key {path}: {e.strerror}") from None
+    if len(head) >= 2 and head[0] == b"iocz1" and head[1] != b"client-key":
+        kind = head[1].decode(errors="replace").replace("-", " ")
+        raise CliError(f"{path} is a {kind}; --key needs the client key (client.key from iocz keygen)")
+    try:
+        return iocz.ClientKey.load(path, force=force)
+    except iocz.InvalidInputError as e:
+        raise CliError(str(e).replace("load with force=True", "pass --force")) from None
+
+
+def _size(n: int) -> str:
+    """A file size in KiB below 1 MiB, else MiB."""
+    return f"{n / 2**10:.1f} KiB" if n < 2**20 else f"{n / 2**20:.1f} MiB"
 
 
 def keygen(args: argparse.Namespace) -> int:
-    """Write client.key (0600), server.key and public.key into a folder."""
+    """Agency: create a key pair in a folder: client.key (secret, written 0600), server.key and
+    public.key (for the company)."""
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
     t = time.perf_counter()
     ck = iocz.ClientKey.generate()
-    ck.save(out / "client.key", overwrite=args.force)
+    ck.save(out / "client.key", overwrite=args.overwrite)
     sk = ck.server_key()
-    sk.save(out / "server.key", overwrite=args.force)
-    ck.public_key().save(out / "public.key", overwrite=args.force)
+    sk.save(out / "server.key", overwrite=args.overwrite)
+    ck.public_key().save(out / "public.key", overwrite=args.overwrite)
     print(f"key {ck.fingerprint} ({iocz.parameter_set()}) in {time.perf_counter() - t:.1f} s")
     for name in ("client.key", "server.key", "public.key"):
         size = (out / name).stat().st_size
         note = "  SECRET: keep it, never send it" if name == "client.key" else ""
-        print(f"  {out / name}  {size / 2**20:.1f} MiB{note}")
+        print(f"  {out / name}  {_size(size)}{note}")
     return EXIT_OK
 
 
 def query(args: argparse.Namespace) -> int:
-    """Import IOC files, encrypt them and write a query bundle (+ the agency's manifest)."""
-    ck = _load_client_key(args.key, args.force_key_permissions)
-    report = load_iocs(args.iocs, format=args.format, ioc_type=args.type, case_sensitive=args.case_sensitive)
-    for skipped in report.skipped:
-        print(f"skipped {skipped.where}: {skipped.reason}: {skipped.value[:120]!r}", file=sys.stderr)
-    print(f"imported {report.summary()}")
+    """Agency: import IOC files, encrypt them and write a query bundle for the company; the
+    manifest (which slot is which IOC) stays in queries/ next to the client key. Skipped items
+    are summarised per reason (--import-log lists each)."""
+    ck = _load_client_key(args.key, args.force)
+    report = load_iocs(
+        args.iocs,
+        format=args.format,
+        ioc_type=args.type,
+        case_sensitive=args.case_sensitive,
+        include_non_detection=args.include_non_detection,
+    )
+    for line in report.summary_lines():
+        print(line.replace("include_non_detection=True", "--include-non-detection"), file=sys.stderr)
+    if args.import_log:
+        Path(args.import_log).write_text("".join(line + "\n" for line in report.detail_lines()), encoding="utf-8")
+    print(f"imported {report.summary()}" + (f" (every item: {args.import_log})" if args.import_log else ""))
     if report.skipped and args.strict:
         raise CliError(f"{len(report.skipped)} IOC(s) skipped and --strict given")
     if not report.iocs:
@@ -85,28 +115,51 @@ def query(args: argparse.Namespace) -> int:
         args.out,
         manifest_dir=manifest_dir(args.key),
         embed_server_key=not args.reference_server_key,
-        overwrite=args.force,
+        overwrite=args.overwrite,
     )
-    size = Path(args.out).stat().st_size
-    print(f"query {q.fingerprint} written to {args.out} ({size / 2**20:.1f} MiB, {time.perf_counter() - t:.1f} s)")
+    size = _size(Path(args.out).stat().st_size)
+    print(f"query {q.fingerprint} written to {args.out} ({size}, {time.perf_counter() - t:.1f} s)")
     for s in q.sets:
         print(f"  {s.ioc_type:<9} {s.set.slots:>6} slots  match={s.match}  lengths={s.set.lengths or '-'}")
     print(f"manifest (secret, stays here): {mpath}")
     return EXIT_OK
 
 
+def _inspect_result(path: str) -> None:
+    r = Result.load(path)
+    meta = r.metadata
+    groups = {c.group for c in r.counts}
+    print(
+        f"result {r.fingerprint} for query {r.query}: key {r.key_fingerprint}, iocz {meta.get('iocz_version', '?')}, "
+        f"{meta.get('rows_scanned', '?'):,} rows scanned, time range {meta.get('time_range')}, "
+        f"filter {meta.get('where')!r}, group by {meta.get('group_by')} ({len(groups)} groups), "
+        f"{len(r.counts)} encrypted entries"
+    )
+    for q in meta.get("data_quality", []):
+        print(f"  {describe(q)}")
+
+
 def inspect(args: argparse.Namespace) -> int:
-    """Validate a query bundle and print what it reveals (before deciding to scan)."""
-    q = Query.load(args.query, server_key=args.server_key)
+    """Company: validate a query bundle and print what it reveals (IOC types, slots, declared
+    lengths) before deciding to scan; for a result bundle, its scan metadata and data-quality
+    figures."""
+    try:
+        q = Query.load(args.bundle, server_key=args.server_key)
+    except iocz.FormatError as e:
+        if "this is a result bundle" not in str(e):
+            raise
+        _inspect_result(args.bundle)
+        return EXIT_OK
     print(
         f"query {q.fingerprint}: key {q.key_fingerprint}, created {q.created or '?'}, "
         f"server key {'embedded' if q.server_key else 'referenced'}"
     )
     for s in q.sets:
         lengths = ", ".join(map(str, s.set.lengths)) or "-"
+        case = f"case_sensitive={s.case_sensitive}  " if s.ioc_type == "substring" else ""
         print(
             f"  {s.ioc_type:<9} {s.set.slots:>6} slots ({s.set.hashes} hashes)  match={s.match}  "
-            f"case_sensitive={s.case_sensitive}  declared lengths: {lengths}"
+            f"{case}declared lengths: {lengths}"
         )
     return EXIT_OK
 
@@ -131,25 +184,36 @@ def _scan_logs(patterns: list[str], fmt: str) -> pl.LazyFrame:
     return pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
 
 
-def _columns(specs: list[str]) -> dict[str, list[str]]:
+def _column_spec(spec: str) -> tuple[str, str]:
+    """``TYPE=COLUMN`` (an argparse type: a bad one is a usage error, exit code 2)."""
+    type_name, sep, column = spec.partition("=")
+    if not sep or not type_name.strip() or not column.strip():
+        raise argparse.ArgumentTypeError(f"takes TYPE=COLUMN (e.g. sha256=TargetProcessSHA256), not {spec!r}")
+    return type_name.strip(), column.strip()
+
+
+def _columns(specs: list[tuple[str, str]]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for spec in specs:
-        type_name, sep, column = spec.partition("=")
-        if not sep or not type_name or not column:
-            raise CliError(f"--column takes TYPE=COLUMN (e.g. sha256=TargetProcessSHA256), not {spec!r}")
-        out.setdefault(type_name.strip(), []).append(column.strip())
+    for type_name, column in specs:
+        out.setdefault(type_name, []).append(column)
     return out
 
 
 def scan(args: argparse.Namespace) -> int:
-    """Scan logs with a query bundle; write an encrypted result bundle."""
+    """Company: scan plaintext logs with a query bundle and write an encrypted result bundle.
+    Each column is first checked against its set's type: a column with no value of the type is
+    an error (--force scans it anyway); hash values that are not hashes are skipped and counted
+    (--strict: an error). The scan is resumable (checkpoints in OUT.partial)."""
+    logging.getLogger("iocz").setLevel(logging.INFO)
+    terminal = logging.StreamHandler(sys.stderr)
+    terminal.setFormatter(logging.Formatter("%(message)s"))
+    logging.getLogger("iocz.quality").addHandler(terminal)  # data quality: always on the terminal
     if args.log:
         handler = logging.FileHandler(args.log)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         logging.getLogger("iocz").addHandler(handler)
-        logging.getLogger("iocz").setLevel(logging.INFO)
-    if Path(args.out).exists() and not args.force:
-        raise CliError(f"{args.out} exists (use --force to replace it)")
+    if Path(args.out).exists() and not args.overwrite:
+        raise CliError(f"{args.out} exists (use --overwrite to replace it)")
     q = Query.load(args.query, server_key=args.server_key)
     logs = _scan_logs(args.logs, args.logs_format)
     checkpoint = Path(args.checkpoint) if args.checkpoint else Path(str(args.out) + ".partial")
@@ -164,8 +228,10 @@ def scan(args: argparse.Namespace) -> int:
         partition_size=args.partition_size,
         bits=args.bits,
         progress=not args.no_progress,
+        force=args.force,
+        strict=args.strict,
     )
-    result.save(args.out, overwrite=args.force)
+    result.save(args.out, overwrite=args.overwrite)
     shutil.rmtree(checkpoint, ignore_errors=True)
     meta = result.metadata
     print(f"result for query {q.fingerprint} written to {args.out}: {meta['rows_scanned']:,} rows, {meta['seconds']} s")
@@ -173,9 +239,12 @@ def scan(args: argparse.Namespace) -> int:
 
 
 def decrypt(args: argparse.Namespace) -> int:
-    """Decrypt a result bundle and print IOC, label and count."""
-    ck = _load_client_key(args.key, args.force_key_permissions)
+    """Agency: decrypt a result bundle and print each IOC with its label and count, the rows
+    matching any IOC, the scan's data-quality figures and the sets that were never scanned."""
+    ck = _load_client_key(args.key, args.force)
     out = Result.load(args.result).decrypt(ck, manifest=args.manifest, key_path=args.key)
+    for line in out.unscanned_lines():
+        print(f"iocz: {line}", file=sys.stderr)
     if args.format == "json":
         print(out.to_json())
     elif args.format == "csv":
@@ -186,6 +255,8 @@ def decrypt(args: argparse.Namespace) -> int:
             f"query {meta['query']}: {meta.get('rows_scanned')} rows scanned, time range {meta.get('time_range')}, "
             f"filter {meta.get('where')!r}, iocz {meta.get('iocz_version')}"
         )
+        for q in meta.get("data_quality", []):
+            print(f"  {describe(q)}")
         with pl.Config(tbl_rows=-1, fmt_str_lengths=80, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
             totals, counts = out.totals, out.counts
             if meta.get("group_by") is None:
@@ -196,10 +267,33 @@ def decrypt(args: argparse.Namespace) -> int:
 
 
 def demo(args: argparse.Namespace) -> int:
-    """The whole round trip on built-in sample data in a temporary folder."""
+    """The whole two-party round trip on built-in sample data in a temporary folder, with each
+    decrypted count next to the plaintext Polars truth."""
     from iocz.demo import run_demo
 
     return EXIT_OK if run_demo() else EXIT_MISMATCH
+
+
+def _command(sub: Any, name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+    """A subcommand: ``help`` in the command list, the function's docstring atop its --help page."""
+    doc = " ".join((func.__doc__ or "").split())
+    p: argparse.ArgumentParser = sub.add_parser(name, help=help, description=doc or help)
+    p.set_defaults(func=func)
+    return p
+
+
+def _overwrite(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--overwrite", action="store_true", help=f"replace {what} (Python: overwrite=True)")
+
+
+def _key_force(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--force",
+        "--force-key-permissions",
+        dest="force",
+        action="store_true",
+        help="accept a client key readable by group/others (Python: ClientKey.load(path, force=True))",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -209,18 +303,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"iocz {iocz.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("keygen", help="agency: create a key pair (client.key 0600, server.key, public.key)")
+    p = _command(sub, "keygen", keygen, "agency: create a key pair (client.key 0600, server.key, public.key)")
     p.add_argument("--out", required=True, help="folder for the keys (created 0700)")
-    p.add_argument("--force", action="store_true", help="replace existing key files")
-    p.set_defaults(func=keygen)
+    _overwrite(p, "existing key files")
 
-    p = sub.add_parser("query", help="agency: import IOC files and write an encrypted query bundle")
+    p = _command(sub, "query", query, "agency: import IOC files and write an encrypted query bundle")
     p.add_argument("--key", required=True, help="client key file (its folder's server.key is embedded)")
     p.add_argument(
         "--iocs",
         required=True,
         nargs="+",
-        help="IOC files: STIX 2.1 bundle, MISP event JSON, CSV (type,value[,label]) or a plain list",
+        help="IOC files: STIX 2.1/2.0 bundle, MISP JSON (event, attributes, objects, restSearch response), "
+        "CSV (type,value[,label]; MISP CSV export) or a plain list",
     )
     p.add_argument(
         "--format",
@@ -246,6 +340,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="substring IOCs match case-sensitively (default: Unicode lower-case both sides)",
     )
+    p.add_argument(
+        "--include-non-detection",
+        action="store_true",
+        help="also import items marked not for detection (MISP to_ids false, revoked or expired STIX indicators)",
+    )
+    p.add_argument("--import-log", metavar="FILE", help="write every skipped item and note to FILE (one a line)")
     p.add_argument("--pad-to", type=int, default=0, help="size each set for at least N IOCs (hides the real count)")
     p.add_argument("--server-key", help="server key to embed (default: server.key next to --key)")
     p.add_argument(
@@ -255,30 +355,39 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--strict", action="store_true", help="fail if any IOC is skipped")
     p.add_argument("--out", required=True, help="query bundle to write")
-    p.add_argument("--force", action="store_true", help="replace an existing bundle")
-    p.add_argument("--force-key-permissions", action="store_true", help="accept a client key readable by group/others")
-    p.set_defaults(func=query)
+    _overwrite(p, "an existing bundle")
+    _key_force(p)
 
-    p = sub.add_parser("inspect", help="company: validate a query bundle and show what it reveals")
-    p.add_argument("query", help="query bundle")
+    p = _command(sub, "inspect", inspect, "company: validate a query bundle and show what it reveals")
+    p.add_argument("bundle", metavar="BUNDLE", help="query bundle (or result bundle: its scan metadata)")
     p.add_argument("--server-key", help="server key file, when the query only references one")
-    p.set_defaults(func=inspect)
 
-    p = sub.add_parser("scan", help="company: scan logs with a query bundle, write an encrypted result")
+    p = _command(sub, "scan", scan, "company: scan logs with a query bundle, write an encrypted result")
     p.add_argument("query", help="query bundle from the agency")
     p.add_argument(
         "--logs", required=True, action="append", help="log files or glob (Parquet, CSV, NDJSON; repeatable)"
     )
-    p.add_argument("--logs-format", default="auto", choices=["auto", "parquet", "csv", "ndjson"])
+    p.add_argument(
+        "--logs-format",
+        default="auto",
+        choices=["auto", "parquet", "csv", "ndjson"],
+        help="format of the log files (default: from each file's extension)",
+    )
     p.add_argument(
         "--column",
         required=True,
         action="append",
-        help="TYPE=COLUMN, e.g. sha256=TargetProcessSHA256, domain=query, ip=dst_ip (repeatable)",
+        type=_column_spec,
+        metavar="TYPE=COLUMN",
+        help="log column to match a set against, e.g. sha256=TargetProcessSHA256, domain=query, ip=dst_ip (repeatable)",
     )
     p.add_argument("--where", help="SQL condition run in the clear first, e.g. \"p_date > '2024-05-13'\"")
     p.add_argument("--group-by", help="count per value of this column (values go to the agency in the clear)")
-    p.add_argument("--time-column", help="column for the reported time range (default: first temporal column)")
+    p.add_argument(
+        "--time-column",
+        help="column for the reported time range (default: first temporal column, else a string column named "
+        "like a time; ISO 8601 and 'YYYY-MM-DD HH:MM:SS' strings are parsed)",
+    )
     p.add_argument("--server-key", help="server key file, when the query only references one")
     p.add_argument("--checkpoint", help="resumable progress folder (default: OUT.partial)")
     p.add_argument(
@@ -291,22 +400,29 @@ def _parser() -> argparse.ArgumentParser:
         choices=[64, 128, 256],
         help="digest bits compared (fewer: faster, false-match probability ~ candidates/2^bits)",
     )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="scan a column although none of its values is of the set's type (Python: force=True)",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on hash column values that are not hashes (-, N/A, wrong length) instead of skipping them",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--log", help="append progress lines to this file")
     p.add_argument("--out", required=True, help="result bundle to write")
-    p.add_argument("--force", action="store_true", help="replace an existing result")
-    p.set_defaults(func=scan)
+    _overwrite(p, "an existing result")
 
-    p = sub.add_parser("decrypt", help="agency: decrypt a result bundle (IOC, label, count)")
+    p = _command(sub, "decrypt", decrypt, "agency: decrypt a result bundle (IOC, label, count)")
     p.add_argument("result", help="result bundle from the company")
     p.add_argument("--key", required=True, help="client key file")
     p.add_argument("--manifest", help="query manifest (default: queries/<query>.json next to --key)")
-    p.add_argument("--format", default="table", choices=["table", "json", "csv"])
-    p.add_argument("--force-key-permissions", action="store_true", help="accept a client key readable by group/others")
-    p.set_defaults(func=decrypt)
+    p.add_argument("--format", default="table", choices=["table", "json", "csv"], help="output format")
+    _key_force(p)
 
-    p = sub.add_parser("demo", help="run the whole round trip on built-in sample data")
-    p.set_defaults(func=demo)
+    _command(sub, "demo", demo, "run the whole round trip on built-in sample data")
     return parser
 
 

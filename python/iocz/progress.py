@@ -1,10 +1,25 @@
-"""Scan progress: a bar with ETA on terminals and in Jupyter (``tqdm.auto``), silent otherwise."""
+"""Scan progress: a bar with ETA on terminals and in Jupyter (``tqdm.auto``), silent otherwise.
+
+The ETA comes from the planned bootstraps (PBS) of the remaining partitions, divided by the
+measured rate once a partition has been computed; before that by an assumed rate
+(:data:`ASSUMED_PBS_SECONDS` per PBS per core), so it shows from the start.
+"""
 
 from __future__ import annotations
 
+import os
 import time
 
 from tqdm.auto import tqdm
+
+#: Seconds per PBS per core assumed before the first partition is done (tfhe-rs 1.7, pinned
+#: parameters, a recent x86 core: ≈ 20 ms).
+ASSUMED_PBS_SECONDS = 0.020
+
+
+def _clock(seconds: float) -> str:
+    s = int(seconds + 0.5)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
 
 
 class Progress:
@@ -16,26 +31,56 @@ class Progress:
         self.rows = 0
         self.rows_planned = 0
         self.pbs = 0
+        self.pbs_planned = 0
+        self.planned_done = 0  # planned PBS of the partitions finished or resumed
         self.resumed = 0
         self.started = time.monotonic()
+        self.work_seconds = 0.0  # time spent computing (not resuming) partitions
+        self._last = self.started
 
-    def start(self, *, partitions: int, rows: int) -> None:
-        """Begin a scan of ``partitions`` partitions holding ``rows`` rows (all jobs)."""
+    def start(self, *, partitions: int, rows: int, pbs: int = 0) -> None:
+        """Begin a scan of ``partitions`` partitions holding ``rows`` rows and an expected ``pbs``
+        bootstraps (all jobs)."""
         self.rows_planned = rows
+        self.pbs_planned = pbs
+        self._last = time.monotonic()
         if self.enabled:
             self._bar = tqdm(total=partitions, unit="part", desc="iocz scan", dynamic_ncols=True)
+            self._bar.set_postfix_str(self.postfix(), refresh=True)
 
-    def advance(self, *, rows: int, pbs: int, resumed: bool) -> None:
-        """One partition finished (or found in the checkpoint)."""
+    def eta_seconds(self) -> float | None:
+        """Seconds left by the planned work (None when nothing was planned)."""
+        if not self.pbs_planned:
+            return None
+        left = max(0, self.pbs_planned - self.planned_done)
+        if self.pbs and self.work_seconds > 0:
+            return left * self.work_seconds / self.pbs
+        return left * ASSUMED_PBS_SECONDS / (os.cpu_count() or 1)
+
+    def postfix(self) -> str:
+        """The text after the bar: rows, PBS, resumed partitions and the ETA."""
+        eta = self.eta_seconds()
+        text = f"rows {self.rows:,}/{self.rows_planned:,}, {self.pbs:,} PBS"
+        if self.pbs_planned:
+            text += f" of ~{self.pbs_planned:,}"
+        if self.resumed:
+            text += f", {self.resumed} resumed"
+        if eta is not None:
+            text += f", ETA {'~' if not self.pbs else ''}{_clock(eta)}"
+        return text
+
+    def advance(self, *, rows: int, pbs: int, resumed: bool, planned: int = 0) -> None:
+        """One partition finished (or found in the checkpoint); ``planned``: its expected PBS."""
+        now = time.monotonic()
+        if not resumed:
+            self.work_seconds += now - self._last
+        self._last = now
         self.rows += rows
         self.pbs += pbs
+        self.planned_done += planned
         self.resumed += int(resumed)
         if self._bar is not None:
-            self._bar.set_postfix_str(
-                f"rows {self.rows:,}/{self.rows_planned:,}, {self.pbs:,} PBS"
-                + (f", {self.resumed} resumed" if self.resumed else ""),
-                refresh=False,
-            )
+            self._bar.set_postfix_str(self.postfix(), refresh=False)
             self._bar.update(1)
 
     def close(self) -> None:

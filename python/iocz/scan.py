@@ -23,12 +23,13 @@ from typing import Any
 
 import polars as pl
 
-from iocz import _iocz
+from iocz import _iocz, timestamps
 from iocz._files import write_atomic
 from iocz._version import __version__
 from iocz.bundles import Count, Query, QuerySet, Result
 from iocz.expr import Bits
 from iocz.progress import Progress
+from iocz.quality import ColumnQuality, check_column, enforce
 
 log = logging.getLogger("iocz.scan")
 
@@ -71,6 +72,40 @@ def _partitions(df: pl.DataFrame, column: str, size: int) -> tuple[pl.DataFrame,
     parts = pl.DataFrame({column: distinct, "__part": pl.int_range(0, distinct.len(), eager=True) // size})
     joined = df.join(parts, on=column, how="left", nulls_equal=False)
     return joined, max(1, -(-distinct.len() // size))
+
+
+def _job_frames(df: pl.DataFrame, quality: list[ColumnQuality], size: int) -> list[tuple[pl.DataFrame, int]]:
+    """Partitioned frame per job; a hash column's values that are not hashes become nulls."""
+    cache: dict[str, tuple[pl.DataFrame, int]] = {}
+    out = []
+    for q in quality:
+        if q.bad_values is None:
+            if q.column not in cache:
+                cache[q.column] = _partitions(df, q.column, size)
+            out.append(cache[q.column])
+            continue
+        c = pl.col(q.column)
+        cleaned = df.with_columns(pl.when(c.is_in(q.bad_values.implode())).then(None).otherwise(c).alias(q.column))
+        out.append(_partitions(cleaned, q.column, size))
+    return out
+
+
+def _planned_pbs(joined: pl.DataFrame, n_parts: int, job: Job, bits: Bits) -> list[int]:
+    """Bootstraps each partition of a job is expected to take (for the ETA; 0 when unknown)."""
+    if joined.schema[job.column] != pl.String:
+        return [0] * n_parts
+    distinct = joined.select(job.column, "__part").drop_nulls().unique()
+    by_part = distinct.partition_by("__part", as_dict=True)
+    values = {p: f.get_column(job.column).to_list() for (p,), f in by_part.items()}
+    passes = 1 if job.qset.set.single_candidate(job.qset.match) else 2
+    out = []
+    for part in range(n_parts):
+        try:
+            pbs, _ = _iocz._planned_pbs(job.qset.set.set_id, values.get(part, []), bits, 1, job.qset.match)
+        except (ValueError, RuntimeError):
+            pbs = 0
+        out.append(pbs * passes)
+    return out
 
 
 def _signature(
@@ -158,14 +193,6 @@ def _scan_partition(
     return result
 
 
-def _time_range(df: pl.DataFrame, time_column: str | None) -> list[str | None] | None:
-    """``[min, max]`` of the time column as text, or None without one (or without rows)."""
-    if time_column is None or df.height == 0:
-        return None
-    lo, hi = df.select(pl.col(time_column).min().alias("lo"), pl.col(time_column).max().alias("hi")).row(0)
-    return [None if lo is None else str(lo), None if hi is None else str(hi)]
-
-
 def scan(
     logs: pl.LazyFrame | pl.DataFrame,
     query: Query,
@@ -178,6 +205,8 @@ def scan(
     partition_size: int = DEFAULT_PARTITION,
     bits: Bits = 256,
     progress: bool | Progress = True,
+    force: bool = False,
+    strict: bool = False,
 ) -> Result:
     """Scan ``logs`` (any LazyFrame: CSV, Parquet, NDJSON, partitioned datasets) with ``query``.
 
@@ -187,6 +216,13 @@ def scan(
     ``group_by``, counts are per value of that column (the group keys go to the agency in the
     clear). ``checkpoint`` names a folder for resumable progress: rerunning the same scan with
     it skips finished partitions. Returns an encrypted :class:`Result`.
+
+    Before any FHE work each column is checked against its set's type (:mod:`iocz.quality`):
+    the figures go to the result metadata (``data_quality``) and to the ``iocz.quality``
+    logger. A column with values but none of the set's type raises ``ValueError`` unless
+    ``force``; values of a hash column that are not hashes (``-``, ``N/A``, wrong length) are
+    skipped and counted, or raise ``ValueError`` with ``strict``. String time columns are
+    parsed (ISO 8601 and ``%Y-%m-%d %H:%M:%S`` forms) for the reported time range.
     """
     if partition_size < 1:
         raise ValueError("partition_size must be at least 1")
@@ -206,20 +242,23 @@ def scan(
     if missing:
         raise ValueError(f"log column(s) not found: {', '.join(missing)} (have: {', '.join(schema.names())})")
     if time_col is None:
-        time_col = next((c for c, t in schema.items() if t.is_temporal()), None)
+        time_col = timestamps.time_column(schema)
     df = lf.select(needed + ([time_col] if time_col and time_col not in needed else [])).collect()
-    time_range = _time_range(df, time_col)
-    frames = {c: _partitions(df, c, partition_size) for c in {j.column for j in jobs}}
+    quality = [check_column(df, j.column, j.qset.ioc_type, j.set_index) for j in jobs]
+    for q in quality:
+        enforce(q, force=force, strict=strict)
+    frames = _job_frames(df, quality, partition_size)
     ckpt = Checkpoint(
         Path(checkpoint) if checkpoint else None, _signature(query, jobs, df, where_text, group_by, partition_size)
     )
     bar = progress if isinstance(progress, Progress) else Progress(enabled=progress)
-    planned = sum(frames[j.column][1] for j in jobs)
-    bar.start(partitions=planned, rows=df.height * len(jobs))
+    planned = sum(n for _, n in frames)
+    plan = [_planned_pbs(joined, n, job, bits) for job, (joined, n) in zip(jobs, frames, strict=True)]
+    bar.start(partitions=planned, rows=df.height * len(jobs), pbs=sum(map(sum, plan)))
     log.info("scan %s: %d rows after filter, %d jobs, %d partitions", query.fingerprint, df.height, len(jobs), planned)
     merged: dict[tuple[int, str | None], list[tuple[bytes, bytes]]] = {}
     for j_i, job in enumerate(jobs):
-        joined, n_parts = frames[job.column]
+        joined, n_parts = frames[j_i]
         for part in range(n_parts):
             frame = joined.filter(pl.col("__part") == part)
             done = ckpt.load(j_i, part)
@@ -230,7 +269,9 @@ def scan(
                 ckpt.save(j_i, part, done)
             for g, pair in done.items():
                 merged.setdefault((j_i, g), []).append(pair)
-            bar.advance(rows=frame.height, pbs=0 if resumed else _iocz.pbs_count(), resumed=resumed)
+            bar.advance(
+                rows=frame.height, pbs=0 if resumed else _iocz.pbs_count(), resumed=resumed, planned=plan[j_i][part]
+            )
             log.info(
                 "job %d (%s) partition %d/%d %s", j_i, job.column, part + 1, n_parts, "resumed" if resumed else "done"
             )
@@ -247,8 +288,9 @@ def scan(
         "where": where_text,
         "group_by": group_by,
         "time_column": time_col,
-        "time_range": time_range,
+        "time_range": timestamps.time_range(df, time_col),
         "columns": [[j.set_index, j.column] for j in jobs],
+        "data_quality": [q.to_meta() for q in quality],
         "started": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
         "seconds": round(time.time() - started, 1),
     }
