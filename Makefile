@@ -36,10 +36,14 @@ test: test-rust test-python fuzz
 bench:
 	cargo bench --bench kernels
 
+# Clippy keeps a target folder of its own: its build scripts run without maturin's environment,
+# so sharing one folder would make each tool rebuild pyo3 and Polars after the other.
+CLIPPY_TARGET := $(or $(CARGO_TARGET_DIR),target)/clippy
+
 # Lint and type checks (stubtest compares _iocz.pyi with the installed build).
 check: build
 	cargo fmt --check
-	cargo clippy --release --all-targets --features python -- -D warnings
+	cargo clippy --release --all-targets --features python --target-dir $(CLIPPY_TARGET) -- -D warnings
 	$(PYTHON) -m ruff check $(PY_PATHS)
 	$(PYTHON) -m ruff format --check $(PY_PATHS)
 	$(PYTHON) -m mypy --strict python/iocz
