@@ -211,10 +211,16 @@ CASES: dict[str, tuple[Case, type[BaseException], str]] = {
         "unknown IOC type",
     ),
     # --- log columns --------------------------------------------------------------------------
+    # A column with no value of the set's type is refused before any FHE work (iocz.quality).
     "malformed hash in logs": (
         lambda k, o, t: _scan(k, {"h": ["nothex"]}),
-        pl.exceptions.ComputeError,
-        'column "h" row 0',
+        ValueError,
+        r"column h \(sha256 set\): 0 of 1 values are sha256 values",
+    ),
+    "malformed hash in logs, strict": (
+        lambda k, o, t: _scan(k, {"h": [SHA, "nothex", "-"]}, strict=True),
+        ValueError,
+        r"column 'h': 2 rows \(2 distinct\) are not sha256 values \(first: row 1, 'nothex'\)",
     ),
     "huge string in logs": (
         lambda k, o, t: _scan(k, {"h": ["x" * 40_000]}, "substring", ["abc"]),
@@ -222,7 +228,12 @@ CASES: dict[str, tuple[Case, type[BaseException], str]] = {
         "row 0",
     ),
     "unknown log column": (lambda k, o, t: _scan(k, {"x": [SHA]}), ValueError, "not found"),
-    "integer log column": (lambda k, o, t: _scan(k, {"h": [1, 2]}), pl.exceptions.ComputeError, ""),
+    "integer log column": (lambda k, o, t: _scan(k, {"h": [1, 2]}), ValueError, "0 of 2 values are sha256"),
+    "integer log column, forced": (
+        lambda k, o, t: _scan(k, {"h": [1, 2]}, force=True),
+        pl.exceptions.ComputeError,
+        "",
+    ),
 }
 
 
@@ -248,9 +259,15 @@ def _empty_result() -> bytes:
     return iocz._iocz.encode_bundle("result", meta, [])[0]
 
 
-def _scan(keys: Keys, data: dict[str, list[object]], ioc_type: str = "sha256", iocs: list[str] | None = None) -> object:
+def _scan(
+    keys: Keys,
+    data: dict[str, list[object]],
+    ioc_type: str = "sha256",
+    iocs: list[str] | None = None,
+    **options: bool,
+) -> object:
     query = iocz.Query.create(keys.client, [iocz.Ioc(ioc_type, v) for v in iocs or [SHA]], server_key=keys.server)
-    return iocz.scan(pl.DataFrame(data), query, {ioc_type: "h"}, bits=64, progress=False)
+    return iocz.scan(pl.DataFrame(data), query, {ioc_type: "h"}, bits=64, progress=False, **options)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -131,7 +131,7 @@ def _inspect_result(path: str) -> None:
     groups = {c.group for c in r.counts}
     print(
         f"result {r.fingerprint} for query {r.query}: key {r.key_fingerprint}, iocz {meta.get('iocz_version', '?')}, "
-        f"{meta.get('rows_scanned', '?'):,} rows scanned, time range {meta.get('time_range')}, "
+        f"{meta.get('rows_scanned', '?')} rows scanned, time range {meta.get('time_range')}, "
         f"filter {meta.get('where')!r}, group by {meta.get('group_by')} ({len(groups)} groups), "
         f"{len(r.counts)} encrypted entries"
     )

@@ -85,26 +85,28 @@ def _job_frames(df: pl.DataFrame, quality: list[ColumnQuality], size: int) -> li
             out.append(cache[q.column])
             continue
         c = pl.col(q.column)
-        cleaned = df.with_columns(pl.when(c.is_in(q.bad_values.implode())).then(None).otherwise(c).alias(q.column))
+        key = c if q.bad_values.dtype == df.schema[q.column] else c.cast(q.bad_values.dtype)
+        cleaned = df.with_columns(pl.when(key.is_in(q.bad_values.implode())).then(None).otherwise(c).alias(q.column))
         out.append(_partitions(cleaned, q.column, size))
     return out
 
 
-def _planned_pbs(joined: pl.DataFrame, n_parts: int, job: Job, bits: Bits) -> list[int]:
-    """Bootstraps each partition of a job is expected to take (for the ETA; 0 when unknown)."""
+def _planned_pbs(joined: pl.DataFrame, n_parts: int, job: Job, bits: Bits, group_by: str | None) -> list[int]:
+    """Bootstraps each partition of a job is expected to take, summed over groups (one plugin
+    call each); for the ETA, 0 when unknown."""
     if joined.schema[job.column] != pl.String:
         return [0] * n_parts
-    distinct = joined.select(job.column, "__part").drop_nulls().unique()
-    by_part = distinct.partition_by("__part", as_dict=True)
-    values = {p: f.get_column(job.column).to_list() for (p,), f in by_part.items()}
+    keys = ["__part", group_by] if group_by else ["__part"]
+    distinct = joined.select(job.column, *keys).drop_nulls([job.column, "__part"]).unique()
     passes = 1 if job.qset.set.single_candidate(job.qset.match) else 2
-    out = []
-    for part in range(n_parts):
+    out = [0] * n_parts
+    for key, frame in distinct.partition_by(keys, as_dict=True).items():
+        values = frame.get_column(job.column).to_list()
         try:
-            pbs, _ = _iocz._planned_pbs(job.qset.set.set_id, values.get(part, []), bits, 1, job.qset.match)
+            pbs, _ = _iocz._planned_pbs(job.qset.set.set_id, values, bits, 1, job.qset.match)
         except (ValueError, RuntimeError):
             pbs = 0
-        out.append(pbs * passes)
+        out[int(key[0])] += pbs * passes
     return out
 
 
@@ -253,7 +255,7 @@ def scan(
     )
     bar = progress if isinstance(progress, Progress) else Progress(enabled=progress)
     planned = sum(n for _, n in frames)
-    plan = [_planned_pbs(joined, n, job, bits) for job, (joined, n) in zip(jobs, frames, strict=True)]
+    plan = [_planned_pbs(joined, n, job, bits, group_by) for job, (joined, n) in zip(jobs, frames, strict=True)]
     bar.start(partitions=planned, rows=df.height * len(jobs), pbs=sum(map(sum, plan)))
     log.info("scan %s: %d rows after filter, %d jobs, %d partitions", query.fingerprint, df.height, len(jobs), planned)
     merged: dict[tuple[int, str | None], list[tuple[bytes, bytes]]] = {}
