@@ -296,19 +296,7 @@ impl Manifest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_keys::{digest, keys};
-
-    /// A SHA-256 set of `iocs` (their digests).
-    fn sha_set(iocs: &[Digest], hashes: u8) -> Result<(EncryptedSet, Manifest)> {
-        let canonical: Vec<CanonicalIoc> = iocs.iter().map(|d| CanonicalIoc::sha256(*d)).collect();
-        EncryptedSet::encrypt(
-            &keys().client,
-            SetSpec::new(IocType::Sha256, true),
-            &canonical,
-            hashes,
-            0,
-        )
-    }
+    use crate::test_keys::{digest, keys, sha_set};
 
     #[test]
     fn set_wire_format_round_trips_and_rejects_tampering() {

@@ -3,7 +3,9 @@
 use std::sync::OnceLock;
 
 use crate::digest::Digest;
+use crate::ioc::{CanonicalIoc, IocType, SetSpec};
 use crate::keys::{ClientKey, ServerKey};
+use crate::set::{EncryptedSet, Manifest};
 
 /// A client key and its server key.
 pub struct Keys {
@@ -27,4 +29,16 @@ pub fn keys() -> &'static Keys {
 pub fn digest(seed: u8) -> Digest {
     use sha2::{Digest as _, Sha256};
     Digest(Sha256::digest([seed]).into())
+}
+
+/// A SHA-256 set of `iocs` (their digests) under the shared key.
+pub fn sha_set(iocs: &[Digest], hashes: u8) -> crate::Result<(EncryptedSet, Manifest)> {
+    let canonical: Vec<CanonicalIoc> = iocs.iter().map(|d| CanonicalIoc::sha256(*d)).collect();
+    EncryptedSet::encrypt(
+        &keys().client,
+        SetSpec::new(IocType::Sha256, true),
+        &canonical,
+        hashes,
+        0,
+    )
 }

@@ -19,7 +19,6 @@ certainly the wrong column, and its counts would be a believable 0.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 import polars as pl
 
 from iocz import _iocz
+from iocz.importers.core import is_ip
 
 if TYPE_CHECKING:
     from iocz._iocz import IocType
@@ -42,14 +42,6 @@ _WHAT = {
     "substring": "text",
     **{t: f"{t} values" for t in HASH_TYPES},
 }
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _log_address(value: str) -> str:
@@ -71,7 +63,7 @@ def _of_type(values: list[str], ioc_type: str) -> list[bool]:
         return ["/" not in a and c is not None for a, (c, _) in zip(addrs, checked, strict=True)]
     checked = _iocz.canonical_iocs(values, t)
     if ioc_type == "domain":
-        return [c is not None and "." in c and not _is_ip(c) for c, _ in checked]
+        return [c is not None and "." in c and not is_ip(c) for c, _ in checked]
     # The all-zero imphash is a valid log value ("no imphash"), refused only as an IOC.
     return [c is not None or "all-zero" in (e or "") for c, e in checked]
 

@@ -8,28 +8,15 @@ use super::selectors::{DigitBits, Selectors};
 use super::{dedup, encrypted, matching};
 use crate::ciphertexts;
 use crate::digest::Digest;
-use crate::ioc::{CanonicalIoc, IocType, SetSpec};
 use crate::keys::Decrypted;
-use crate::set::{EncryptedSet, Manifest};
-use crate::test_keys::{digest, keys};
+use crate::set::EncryptedSet;
+use crate::test_keys::{digest, keys, sha_set};
 
 /// `base` with its lowest 2-bit digit changed: shares every other digit.
 fn near_miss(base: Digest) -> Digest {
     let mut d = base;
     d.0[31] ^= 0b01;
     d
-}
-
-/// A SHA-256 set of `iocs` (their digests).
-fn sha_set(iocs: &[Digest], hashes: u8) -> crate::Result<(EncryptedSet, Manifest)> {
-    let canonical: Vec<CanonicalIoc> = iocs.iter().map(|d| CanonicalIoc::sha256(*d)).collect();
-    EncryptedSet::encrypt(
-        &keys().client,
-        SetSpec::new(IocType::Sha256, true),
-        &canonical,
-        hashes,
-        0,
-    )
 }
 
 /// Selector tables built on demand from `set`'s slots, and an anchor block.

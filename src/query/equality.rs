@@ -6,6 +6,7 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 
 use tfhe::integer::{IntegerCiphertext, RadixCiphertext};
+use tfhe::shortint::Ciphertext;
 
 use crate::ciphertexts;
 use crate::digest::Digest;
@@ -50,6 +51,18 @@ fn expand_cells(
         .collect()
 }
 
+/// The encrypted value and its encrypted comparison with every cell of an encrypted column.
+fn encrypted_matches(
+    sk: &ServerKey,
+    name: &str,
+    value: &[u8],
+    cells: &[(usize, &[u8])],
+) -> Result<(RadixCiphertext, Vec<Ciphertext>)> {
+    let radix = value_radix(sk, value)?;
+    let matches = encrypted::match_encrypted(sk.integer(), &radix, &expand_cells(sk, name, cells)?);
+    Ok((radix, matches))
+}
+
 /// Encrypted `row == value` for every row of `column` (named `name`): sealed booleans, None
 /// for nulls.
 pub fn eq_rows(
@@ -63,9 +76,7 @@ pub fn eq_rows(
     let id = sk.id();
     match column {
         Column::Encrypted { len, cells } => {
-            let radix = value_radix(sk, value)?;
-            let matches =
-                encrypted::match_encrypted(sk.integer(), &radix, &expand_cells(sk, name, &cells)?);
+            let (_, matches) = encrypted_matches(sk, name, value, &cells)?;
             let mut out = vec![None; len];
             for (&(row, _), m) in cells.iter().zip(matches) {
                 out[row] = Some(ciphertexts::seal_match(id, &m)?);
@@ -105,9 +116,7 @@ pub fn count_eq(
 ) -> Result<Vec<u8>> {
     let count = match column {
         Column::Encrypted { cells, .. } => {
-            let radix = value_radix(sk, value)?;
-            let matches =
-                encrypted::match_encrypted(sk.integer(), &radix, &expand_cells(sk, name, &cells)?);
+            let (radix, matches) = encrypted_matches(sk, name, value, &cells)?;
             encrypted::count_booleans(sk.integer(), &matches, &radix.blocks()[0])
         }
         Column::Clear(column) => {

@@ -222,7 +222,8 @@ def _url_drops_something(url: str) -> bool:
     return parts.path not in ("", "/") or bool(parts.query or parts.fragment) or port is not None
 
 
-def _is_ip(text: str) -> bool:
+def is_ip(text: str) -> bool:
+    """True for an IPv4 or IPv6 address (no CIDR)."""
     try:
         ipaddress.ip_address(text)
     except ValueError:
@@ -249,7 +250,7 @@ def resolve(type_name: str, value: str) -> Resolved | str:
             return "URL without a host name"
         if _url_drops_something(value):
             notes.append((NOTE_URL_HOST, f"{value!r} → {host!r}"))
-        inner = resolve("ip", host) if _is_ip(host) else Resolved("domain", host)
+        inner = resolve("ip", host) if is_ip(host) else Resolved("domain", host)
         return inner if isinstance(inner, str) else inner.with_notes(notes)
     if name == "ip":
         try:

@@ -8,6 +8,8 @@ use serde::Deserialize;
 use super::columns::{
     binary_arg, binary_column, binary_rows, eq_column, guarded, name, server_key_of,
 };
+use crate::error::Error;
+use crate::keys::ServerKey;
 use crate::py::registry;
 use crate::query::equality;
 use crate::query::options::MatchOptions;
@@ -21,23 +23,32 @@ struct MatchKwargs {
     digit_bits: usize,
 }
 
+/// Run `f` with the literal encrypted value (input 1), its loaded server key and the options.
+fn with_value<T>(
+    inputs: &[Series],
+    kwargs: &MatchKwargs,
+    f: impl FnOnce(&ServerKey, &[u8], MatchOptions) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let value = binary_arg(inputs, 1, "encrypted value")?;
+    let options = MatchOptions::new(kwargs.bits, kwargs.digit_bits)?;
+    f(&*server_key_of(&value)?, &value, options)
+}
+
 /// One encrypted boolean per row (null stays null).
 #[polars_expr(output_type=Binary)]
 fn fhe_eq(inputs: &[Series], kwargs: MatchKwargs) -> PolarsResult<Series> {
     let s = &inputs[0];
     let out = guarded("eq", || {
-        let (value, options) = (
-            binary_arg(inputs, 1, "encrypted value")?,
-            MatchOptions::new(kwargs.bits, kwargs.digit_bits)?,
-        );
-        equality::eq_rows(
-            &*server_key_of(&value)?,
-            registry::selectors(),
-            name(s),
-            &value,
-            eq_column(s)?,
-            options,
-        )
+        with_value(inputs, &kwargs, |sk, value, options| {
+            equality::eq_rows(
+                sk,
+                registry::selectors(),
+                name(s),
+                value,
+                eq_column(s)?,
+                options,
+            )
+        })
     })?;
     Ok(binary_column(s.name().clone(), out))
 }
@@ -47,18 +58,16 @@ fn fhe_eq(inputs: &[Series], kwargs: MatchKwargs) -> PolarsResult<Series> {
 fn fhe_count_eq(inputs: &[Series], kwargs: MatchKwargs) -> PolarsResult<Series> {
     let s = &inputs[0];
     let count = guarded("count", || {
-        let (value, options) = (
-            binary_arg(inputs, 1, "encrypted value")?,
-            MatchOptions::new(kwargs.bits, kwargs.digit_bits)?,
-        );
-        equality::count_eq(
-            &*server_key_of(&value)?,
-            registry::selectors(),
-            name(s),
-            &value,
-            eq_column(s)?,
-            options,
-        )
+        with_value(inputs, &kwargs, |sk, value, options| {
+            equality::count_eq(
+                sk,
+                registry::selectors(),
+                name(s),
+                value,
+                eq_column(s)?,
+                options,
+            )
+        })
     })?;
     Ok(binary_column(s.name().clone(), vec![Some(count)]))
 }
