@@ -35,7 +35,10 @@ def _target(selector: int, data: bytes) -> None:
         case 1:
             iocz.EncryptedSet.from_bytes(data)
         case 2:
-            KEY.decrypt(iocz.EncryptedValue.from_bytes(data))
+            value = iocz.EncryptedValue.from_bytes(data)
+            if value.kind == "released":
+                value.released_info()  # parsed and checked whatever the key
+            KEY.decrypt(value)
         case 3:
             iocz.ServerKey.from_bytes(data)
         case 4:

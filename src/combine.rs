@@ -1,13 +1,16 @@
 //! Server-side arithmetic on sealed counts: adding partial results (scan partitions,
-//! checkpoints) and totalling per-IOC counts. Everything read is checked (kind, key, set,
-//! parameters) before any FHE work.
+//! checkpoints), totalling per-IOC counts, and releasing the final counts (refreshed and
+//! compressed, see [`crate::kernels::release`]). Everything read is checked (kind, key, set,
+//! parameters) before any FHE work. Sums are partial counts: blocks that are trivially zero in
+//! every input stay trivial (no PBS), since nothing leaves the company unreleased.
 
-use tfhe::integer::{IntegerCiphertext, RadixCiphertext};
+use tfhe::integer::RadixCiphertext;
 
 use crate::ciphertexts;
 use crate::error::{Error, Result};
-use crate::kernels::counter::sum_counts;
+use crate::kernels::{self, counter::sum_counts};
 use crate::keys::ServerKey;
+use crate::params;
 use crate::wire::envelope::{self, check_key, Kind};
 use crate::wire::ids::{KeyId, SetId};
 
@@ -29,10 +32,6 @@ fn counts_radix(bytes: &[u8], key: &ServerKey) -> Result<(SetId, Vec<RadixCipher
     ))
 }
 
-fn anchor(c: &RadixCiphertext) -> tfhe::shortint::Ciphertext {
-    c.blocks()[0].clone()
-}
-
 /// Encrypted element-wise sum of sealed counts, all of one kind: counts (`count`) or per-IOC
 /// counts of one set (`counts`, summed slot by slot).
 pub fn add(key: &ServerKey, items: &[Vec<u8>]) -> Result<Vec<u8>> {
@@ -50,7 +49,7 @@ pub fn add(key: &ServerKey, items: &[Vec<u8>]) -> Result<Vec<u8>> {
                 .iter()
                 .map(|b| count_radix(b, key))
                 .collect::<Result<Vec<_>>>()?;
-            let sum = sum_counts(sks, &radixes, &anchor(&radixes[0]));
+            let sum = sum_counts(sks, &radixes, None);
             ciphertexts::seal_count(key.id(), &sum)
         }
         Kind::Counts => {
@@ -69,14 +68,11 @@ pub fn add(key: &ServerKey, items: &[Vec<u8>]) -> Result<Vec<u8>> {
                     hex::encode(other)
                 )));
             }
-            let Some(a) = first.first().map(anchor) else {
-                return ciphertexts::seal_counts(key.id(), *set, &[]);
-            };
             let sums: Vec<RadixCiphertext> = (0..first.len())
                 .map(|slot| {
                     let column: Vec<RadixCiphertext> =
                         lists.iter().map(|(_, c)| c[slot].clone()).collect();
-                    sum_counts(sks, &column, &a)
+                    sum_counts(sks, &column, None)
                 })
                 .collect();
             ciphertexts::seal_counts(key.id(), *set, &sums)
@@ -92,12 +88,47 @@ pub fn add(key: &ServerKey, items: &[Vec<u8>]) -> Result<Vec<u8>> {
 /// has at most one candidate). Returns a sealed count.
 pub fn total(key: &ServerKey, counts: &[u8]) -> Result<Vec<u8>> {
     let (_, slots) = counts_radix(counts, key)?;
-    let Some(a) = slots.first().map(anchor) else {
+    if slots.is_empty() {
         return Err(Error::InvalidInput(
             "per-IOC counts of an empty set have no total".into(),
         ));
-    };
-    ciphertexts::seal_count(key.id(), &sum_counts(key.integer(), &slots, &a))
+    }
+    ciphertexts::seal_count(key.id(), &sum_counts(key.integer(), &slots, None))
+}
+
+/// Release the final counts of one (set, column, group): sealed per-IOC counts and their sealed
+/// total become one compressed object of `bits`-bit counts ([`crate::released`]), every block
+/// re-randomised and refreshed ([`crate::kernels::release`]). `max_rows` (the rows scanned,
+/// public) decides whether a count could exceed `2^bits − 1` and must saturate.
+pub fn release(
+    key: &ServerKey,
+    per_ioc: &[u8],
+    total: &[u8],
+    bits: usize,
+    max_rows: u64,
+) -> Result<Vec<u8>> {
+    if !params::RELEASE_WIDTHS.contains(&bits) {
+        return Err(Error::InvalidInput(format!(
+            "count width must be one of {:?} bits, not {bits}",
+            params::RELEASE_WIDTHS
+        )));
+    }
+    let saturate = max_rows > (1u64 << bits) - 1;
+    if saturate && bits == params::COUNT_BITS {
+        return Err(Error::InvalidInput(format!(
+            "{max_rows} rows exceed what {bits}-bit counts can hold"
+        )));
+    }
+    let (set, mut counts) = counts_radix(per_ioc, key)?;
+    counts.push(count_radix(total, key)?);
+    let released = kernels::release::release(
+        key.shortint(),
+        key.rerandomization(),
+        &counts,
+        bits,
+        saturate,
+    );
+    crate::released::seal(key.id(), set, bits, &released, key.compression())
 }
 
 /// The key a sealed object was made under, without reading its payload.
@@ -158,5 +189,67 @@ mod tests {
         assert!(mixed.unwrap_err().to_string().contains("different sets"));
         assert!(add(&k.server, &[counts(&[1], [7; 8]), count(1)]).is_err());
         assert!(add(&k.server, &[]).is_err());
+    }
+
+    /// Released counts decrypt to the counts (32 bits), saturate at 16 bits when more rows than
+    /// that were scanned, stay under 1 KB per count, and refuse bad widths and tampering.
+    #[test]
+    fn released_counts_round_trip_narrow_and_saturate() {
+        let k = keys();
+        let id = k.client.id();
+        let radix = |n: u64| {
+            k.client
+                .integer()
+                .encrypt_radix(n, crate::params::COUNT_BLOCKS)
+        };
+        let per_ioc = |ns: &[u64]| {
+            let cts: Vec<_> = ns.iter().map(|&n| radix(n)).collect();
+            ciphertexts::seal_counts(id, [7; 8], &cts).unwrap()
+        };
+        let total = |n: u64| ciphertexts::seal_count(id, &radix(n)).unwrap();
+        let released = |slots: &[u64], t: u64, bits: usize, rows: u64| {
+            let bytes = release(&k.server, &per_ioc(slots), &total(t), bits, rows).unwrap();
+            (k.client.decrypt(&bytes).unwrap(), bytes)
+        };
+        let expect = |bits: usize, per_slot: &[u64], total: u64| Decrypted::Released {
+            set: [7; 8],
+            bits,
+            per_slot: per_slot.to_vec(),
+            total,
+        };
+        let (wide, bytes) = released(&[0, 5, 70_000, 3], 70_008, 32, 70_008);
+        assert_eq!(wide, expect(32, &[0, 5, 70_000, 3], 70_008));
+        assert!(bytes.len() < 5 * 1024, "{} bytes for 5 counts", bytes.len());
+        let (narrow, _) = released(&[0, 5, 70_000, 3], 70_008, 16, 70_008);
+        assert_eq!(narrow, expect(16, &[0, 5, 65_535, 3], 65_535));
+        let (fits, _) = released(&[0, 5, 65_534], 65_539, 16, 65_539);
+        assert_eq!(fits, expect(16, &[0, 5, 65_534], 65_535));
+        let (small, small_bytes) = released(&[1, 2], 3, 16, 3);
+        assert_eq!(small, expect(16, &[1, 2], 3));
+        let e = release(&k.server, &per_ioc(&[1]), &total(1), 8, 1).unwrap_err();
+        assert!(e.to_string().contains("count width"), "{e}");
+        let e = release(&k.server, &per_ioc(&[1]), &total(1), 32, 1 << 33).unwrap_err();
+        assert!(e.to_string().contains("exceed"), "{e}");
+        let mut flipped = small_bytes.clone();
+        let n = flipped.len();
+        flipped[n - 40] ^= 0x10;
+        assert!(k
+            .client
+            .decrypt(&flipped)
+            .map_or(true, |d| d != expect(16, &[1, 2], 3)));
+        assert!(k.client.decrypt(&small_bytes[..n / 2]).is_err());
+        // Direct decryption of the packed GLWEs equals tfhe's decompression + decryption.
+        let (_, packed) = crate::released::open(&bytes).unwrap();
+        let unpacked: Vec<u64> = packed
+            .unpack(&k.client.decompression_key())
+            .unwrap()
+            .iter()
+            .map(|blocks| {
+                blocks.iter().rev().fold(0, |acc, b| {
+                    acc * 4 + k.client.integer().decrypt_one_block(b)
+                })
+            })
+            .collect();
+        assert_eq!(unpacked, [0, 5, 70_000, 3, 70_008]);
     }
 }

@@ -6,17 +6,22 @@
 
 use std::sync::Arc;
 
+use tfhe::conformance::ParameterSetConformant;
+use tfhe::core_crypto::prelude::GlweSecretKeyOwned;
 use tfhe::integer::RadixCiphertext;
 use tfhe::prelude::*;
 use tfhe::safe_serialization::DeserializationConfig;
+use tfhe::shortint::list_compression::{CompressionKey, CompressionKeyConformanceParams};
 use tfhe::{
-    CompactCiphertextList, CompactPublicKey, CompressedFheUint256, CompressedServerKey, FheUint256,
+    CompactCiphertextList, CompactPublicKey, CompressedFheUint256, CompressedReRandomizationKey,
+    CompressedServerKey, FheUint256,
 };
 
 use crate::ciphertexts;
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::params;
+use crate::released;
 use crate::wire::envelope::{self, check_key, Kind};
 use crate::wire::ids::{KeyId, SetId};
 
@@ -26,6 +31,9 @@ pub struct ClientKey {
     id: KeyId,
     hl: tfhe::ClientKey,
     int: tfhe::integer::ClientKey,
+    /// The GLWE secret key released counts are packed under (the client key's compression
+    /// private key).
+    packing_key: GlweSecretKeyOwned<u64>,
 }
 
 impl ClientKey {
@@ -34,12 +42,35 @@ impl ClientKey {
         let id = KeyId::random();
         let mut hl = tfhe::ClientKey::generate(params::config());
         hl.tag_mut().set_data(&id.0);
-        Self::from_hl(id, hl)
+        Self::from_hl(id, hl).expect("the pinned configuration enables compression")
     }
 
-    fn from_hl(id: KeyId, hl: tfhe::ClientKey) -> ClientKey {
-        let int = hl.clone().into_raw_parts().0;
-        ClientKey { id, hl, int }
+    fn from_hl(id: KeyId, hl: tfhe::ClientKey) -> Result<ClientKey> {
+        let (int, _, compression, ..) = hl.clone().into_raw_parts();
+        let compression = compression.ok_or_else(|| {
+            Error::Format(format!(
+                "client key {id} was made by an older iocz (no result compression key): \
+                 make a new key pair with `iocz keygen`"
+            ))
+        })?;
+        let packing_key = compression.into_raw_parts().post_packing_ks_key;
+        Ok(ClientKey {
+            id,
+            hl,
+            int,
+            packing_key,
+        })
+    }
+
+    /// tfhe's decompression key for released counts (one PBS per block; iocz decrypts released
+    /// counts directly instead, see [`released::ReleasedCounts::decrypt`]).
+    #[cfg(test)]
+    pub fn decompression_key(&self) -> tfhe::shortint::list_compression::DecompressionKey {
+        let (_, _, compression, ..) = self.hl.clone().into_raw_parts();
+        let (_, decompression) = self
+            .int
+            .new_compression_decompression_keys(&compression.expect("checked at load"));
+        decompression.into_raw_parts()
     }
 
     /// The key fingerprint.
@@ -76,7 +107,7 @@ impl ClientKey {
                 "client key {id}: header and key tag disagree"
             )));
         }
-        let key = Self::from_hl(id, hl);
+        let key = Self::from_hl(id, hl)?;
         if key.int.parameters() != params::COMPUTE.into() {
             return Err(Error::Format(format!(
                 "client key {id} does not use iocz's pinned parameters ({})",
@@ -86,9 +117,23 @@ impl ClientKey {
         Ok(key)
     }
 
-    /// Build the evaluation key for the other party (compressed, as it travels).
+    /// Build the evaluation key for the other party (compressed, as it travels), without the
+    /// decompression key: the company only compresses.
     pub fn server_key(&self) -> Result<ServerKey> {
-        ServerKey::from_compressed(self.id, CompressedServerKey::new(&self.hl))
+        let (int, ksk, compression, _, ns, nsc, rerand, oprf, tag) =
+            CompressedServerKey::new(&self.hl).into_raw_parts();
+        let sent = CompressedServerKey::from_raw_parts(
+            int,
+            ksk,
+            compression,
+            None,
+            ns,
+            nsc,
+            rerand,
+            oprf,
+            tag,
+        );
+        ServerKey::from_compressed(self.id, sent)
     }
 
     /// Build the compact public key.
@@ -134,6 +179,19 @@ impl ClientKey {
                     .collect();
                 Decrypted::Counts { set, per_slot }
             }
+            Kind::Released => {
+                let (_, released) = released::open(bytes)?;
+                let mut values = released.decrypt(&self.packing_key)?;
+                let total = values
+                    .pop()
+                    .expect("conformance: a total follows the slots");
+                Decrypted::Released {
+                    set: released.set(),
+                    bits: released.bits(),
+                    per_slot: values,
+                    total,
+                }
+            }
             other => {
                 return Err(Error::InvalidInput(format!(
                     "cannot decrypt {} (only values, matches and counts)",
@@ -160,13 +218,44 @@ pub enum Decrypted {
         /// Count of each slot (dummy slots included).
         per_slot: Vec<u64>,
     },
+    /// Released counts of one (set, column, group): `2^bits − 1` means "at least that many".
+    Released {
+        /// The set the counts belong to.
+        set: SetId,
+        /// Width of every count.
+        bits: usize,
+        /// Count of each slot (dummy slots included).
+        per_slot: Vec<u64>,
+        /// Rows matching at least one IOC.
+        total: u64,
+    },
 }
 
 /// The evaluation key: lets the other party compute on ciphertexts, not decrypt them.
 pub struct ServerKey {
     id: KeyId,
     hl: tfhe::ServerKey,
+    compression: CompressionKey,
+    rerand: tfhe::shortint::CompactPublicKey,
     compressed: Arc<Vec<u8>>,
+}
+
+/// `compressed` is an iocz server key as sent: compression and re-randomisation keys, no
+/// decompression key; its compression key conforms to the pinned compression parameters and
+/// the rest to [`params::config_without_compression`].
+fn is_sent_server_key(compressed: &CompressedServerKey) -> bool {
+    let (int, ksk, compression, decompression, ns, nsc, rerand, oprf, tag) =
+        compressed.clone().into_raw_parts();
+    let Some(compression) = compression else {
+        return false;
+    };
+    let compression_params =
+        CompressionKeyConformanceParams::from((params::COMPUTE.into(), params::COMPRESSION));
+    let rest =
+        CompressedServerKey::from_raw_parts(int, ksk, None, None, ns, nsc, rerand, oprf, tag);
+    decompression.is_none()
+        && compression.is_conformant(&compression_params)
+        && rest.is_conformant(&params::config_without_compression().into())
 }
 
 impl ServerKey {
@@ -177,9 +266,40 @@ impl ServerKey {
             &compressed,
             params::MAX_SERVER_KEY_BYTES,
         )?;
+        Self::expand(id, compressed, bytes)
+    }
+
+    fn expand(id: KeyId, compressed: CompressedServerKey, bytes: Vec<u8>) -> Result<ServerKey> {
+        let (int, ksk, compression, _, _, _, rerand, _, tag) = compressed.into_raw_parts();
+        let missing = |what: &str| {
+            Error::Format(format!(
+                "server key {id} has no {what} key: it was made by an older iocz; the agency \
+                 must make a new key pair"
+            ))
+        };
+        let compression = compression
+            .ok_or_else(|| missing("compression"))?
+            .decompress()
+            .into_raw_parts();
+        let Some(CompressedReRandomizationKey::DerivedCPKWithoutKeySwitch { cpk }) = rerand else {
+            return Err(missing("re-randomisation"));
+        };
+        let hl = tfhe::ServerKey::from_raw_parts(
+            int.decompress(),
+            ksk.map(|k| k.decompress()),
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            tag,
+        );
         Ok(ServerKey {
             id,
-            hl: compressed.decompress(),
+            hl,
+            compression,
+            rerand: cpk.decompress().into_raw_parts(),
             compressed: Arc::new(bytes),
         })
     }
@@ -187,22 +307,40 @@ impl ServerKey {
     /// Deserialize a compressed server key, checking size and conformance to the pinned
     /// parameters, then expand it.
     pub fn from_bytes(bytes: &[u8]) -> Result<ServerKey> {
-        let (id, compressed): (KeyId, CompressedServerKey) = envelope::unseal(
-            bytes,
-            Kind::ServerKey,
-            params::MAX_SERVER_KEY_BYTES,
-            &params::config().into(),
-        )?;
+        let (id, payload) = envelope::open(bytes, Kind::ServerKey)?;
+        // Conformance is checked by `is_sent_server_key` (tfhe's own check wants a
+        // decompression key, which the company never receives).
+        let compressed: CompressedServerKey =
+            DeserializationConfig::new(params::MAX_SERVER_KEY_BYTES)
+                .disable_conformance()
+                .deserialize_from(payload)
+                .map_err(|e| {
+                    Error::Format(format!("server key {id} is corrupted or too large: {e}"))
+                })?;
+        if !is_sent_server_key(&compressed) {
+            return Err(Error::Format(format!(
+                "server key {id} is not made with iocz's parameters ({}), or was made by an \
+                 older iocz: the agency must make a new key pair",
+                params::PARAMETER_SET
+            )));
+        }
         if compressed.tag().data() != id.0 {
             return Err(Error::Format(format!(
                 "server key {id}: header and key tag disagree"
             )));
         }
-        Ok(ServerKey {
-            id,
-            hl: compressed.decompress(),
-            compressed: Arc::new(bytes.to_vec()),
-        })
+        Self::expand(id, compressed, bytes.to_vec())
+    }
+
+    /// The key that packs released counts (list compression).
+    pub fn compression(&self) -> &CompressionKey {
+        &self.compression
+    }
+
+    /// The compact public key, derived from the compute key, that re-randomises released
+    /// counts.
+    pub fn rerandomization(&self) -> &tfhe::shortint::CompactPublicKey {
+        &self.rerand
     }
 
     /// The serialized compressed form (what is written to disk and sent).

@@ -20,6 +20,7 @@ pub mod kernels;
 pub mod keys;
 pub mod params;
 pub mod query;
+pub mod released;
 pub mod set;
 pub mod wire;
 

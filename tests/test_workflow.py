@@ -15,7 +15,7 @@ from pathlib import Path
 import iocz
 import polars as pl
 import pytest
-from conftest import DATA, Keys
+from conftest import DATA, SEED_IOC, Keys
 
 ABSENT_SHA256 = "5f" * 32
 
@@ -306,4 +306,27 @@ def test_checkpoint_of_another_scan_is_refused(keys: Keys, tmp_path: Path) -> No
     with pytest.raises(ValueError, match="belongs to a different scan"):
         scan(frame.with_columns(pl.lit(ABSENT_SHA256).alias("sha256")))
     again = scan(frame)  # same scan: served from the checkpoint, no FHE work
-    assert again.counts[0].per_ioc == first.counts[0].per_ioc
+    decrypt = lambda r: keys.client.decrypt(r.counts[0].released)  # noqa: E731
+    assert decrypt(again) == decrypt(first) == ({ABSENT_SHA256: 1}, 1, 32)
+
+
+def test_count_bits_16_saturates_and_inspect_shows_the_release(keys: Keys, tmp_path: Path) -> None:
+    # 70,000 rows of one IOC: more than a 16-bit count holds, so it comes back saturated.
+    frame = pl.DataFrame({"sha256": [SEED_IOC] * 70_000 + [ABSENT_SHA256] * 3 + [None]})
+    iocs = [iocz.Ioc("sha256", SEED_IOC, "many"), iocz.Ioc("sha256", "ab" * 32, "none")]
+    with pytest.raises(ValueError, match="count_bits"):
+        iocz.Query.create(keys.client, iocs, server_key=keys.server, count_bits=8)
+    query = iocz.Query.create(keys.client, iocs, server_key=keys.server, count_bits=16)
+    manifest = query.save(tmp_path / "q.iocz", manifest_dir=tmp_path / "queries")
+    loaded = iocz.Query.load(tmp_path / "q.iocz")
+    assert loaded.count_bits == 16
+    result = iocz.scan(frame, loaded, {"sha256": "sha256"}, bits=64, progress=False)
+    result.save(tmp_path / "r.iocz")
+    out = iocz.Result.load(tmp_path / "r.iocz").decrypt(keys.client, manifest=manifest)
+    got = {r["ioc"]: (r["count"], r["saturated"]) for r in out.counts.iter_rows(named=True)}
+    assert got == {SEED_IOC: (65_535, True), "ab" * 32: (0, False)}
+    assert out.totals.row(0, named=True)["saturated"] and out.metadata["count_bits"] == 16
+    entry = result.counts[0].released
+    assert len(entry) < 1024 * (query.sets[0].set.slots + 1), "compressed: under 1 KB per count"
+    shown = iocz_cli("inspect", tmp_path / "r.iocz").stdout
+    assert "16-bit counts" in shown and "per-IOC counts" in shown and "compressed" in shown

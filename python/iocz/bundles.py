@@ -3,8 +3,9 @@
 * :class:`Query` (agency → company): the server key (or only its fingerprint), one encrypted
   IOC set per IOC type with its options. No secret key, no plaintext IOC. The agency keeps a
   local manifest (slot → IOC → labels, written 0600 next to its client key) to read results.
-* :class:`Result` (company → agency): encrypted counts (total and per IOC, per column and per
-  group if asked) and scan metadata; bound to the query by the query's fingerprint.
+* :class:`Result` (company → agency): released counts (per IOC and total, per column and per
+  group if asked: one compressed list each, re-randomised and refreshed, at the width the query
+  declares) and scan metadata; bound to the query by the query's fingerprint.
 
 Everything read is validated before use: the container (magic, version, checksums, limits) in
 the Rust core, then the metadata fields, then each key, set and count against the pinned
@@ -33,7 +34,11 @@ if TYPE_CHECKING:
     from iocz._iocz import DomainMatch, IocType
 
 #: Version of the metadata layout inside bundles (the container has its own version).
-META_VERSION = 1
+#: 2: queries declare ``count_bits``; results hold one released (compressed) entry each.
+META_VERSION = 2
+#: Widths a query may declare for its released counts (bits); a count that does not fit
+#: decrypts as ``2**bits - 1`` and is marked saturated.
+COUNT_WIDTHS: tuple[int, ...] = tuple(_iocz.RELEASE_WIDTHS)
 
 
 def _ioc_type(name: str) -> IocType:
@@ -86,6 +91,8 @@ class Query:
     server_key: ServerKey | None = None
     fingerprint: str = ""
     created: str = ""
+    #: Width of every released count (16 or 32 bits), chosen by the agency.
+    count_bits: int = 32
     _manifest: dict[str, Any] | None = field(default=None, repr=False)
 
     @classmethod
@@ -98,11 +105,16 @@ class Query:
         domain_match: DomainMatch = "exact",
         case_sensitive: bool = False,
         pad_to: int = 0,
+        count_bits: int = 32,
     ) -> Query:
-        """Encrypt ``iocs`` (one set per type; duplicates merged, labels kept in the manifest)."""
+        """Encrypt ``iocs`` (one set per type; duplicates merged, labels kept in the manifest).
+        ``count_bits`` (16 or 32) is the width of the counts the company releases: a count
+        that does not fit decrypts as ``2**count_bits - 1`` ("at least"), never wraps."""
         items = list(iocs.iocs if isinstance(iocs, ImportReport) else iocs)
         if not items:
             raise ValueError("a query needs at least one IOC")
+        if count_bits not in COUNT_WIDTHS:
+            raise ValueError(f"count_bits must be one of {COUNT_WIDTHS}, not {count_bits!r}")
         if domain_match not in _iocz.DOMAIN_MATCHES:
             raise ValueError(f"domain_match must be one of {_iocz.DOMAIN_MATCHES}, not {domain_match!r}")
         sets: list[QuerySet] = []
@@ -124,7 +136,7 @@ class Query:
             manifest_sets.append(
                 {"type": ioc_type, "set_id": enc.set_id, "manifest": enc.manifest_text(), "iocs": labels}
             )
-        query = cls(sets, key.fingerprint, server_key or key.server_key())
+        query = cls(sets, key.fingerprint, server_key or key.server_key(), count_bits=count_bits)
         query._manifest = {"key": key.fingerprint, "sets": manifest_sets}
         return query
 
@@ -137,6 +149,7 @@ class Query:
             "key": self.key_fingerprint,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "server_key": "embedded" if embed_server_key else "reference",
+            "count_bits": self.count_bits,
             "sets": [
                 {
                     "type": s.ioc_type,
@@ -206,6 +219,9 @@ class Query:
             sk = server_key if isinstance(server_key, ServerKey) else ServerKey.load(server_key)
         if sk.fingerprint != key_fp:
             raise WrongKeyError(f"{what}: server key {sk.fingerprint} is not the query's key {key_fp}")
+        count_bits = meta.get("count_bits")
+        if count_bits not in COUNT_WIDTHS or isinstance(count_bits, bool):
+            raise FormatError(f"{what}: count_bits must be one of {COUNT_WIDTHS}, not {count_bits!r}")
         sets = []
         for i, m in enumerate(set_meta):
             enc = EncryptedSet.from_bytes(data[f"set/{i}"])
@@ -217,23 +233,24 @@ class Query:
             if match not in _iocz.DOMAIN_MATCHES or (match == "subdomain" and enc.ioc_type != "domain"):
                 raise FormatError(f"{what}: set {i} has an invalid match mode {match!r}")
             sets.append(QuerySet(enc, enc.ioc_type, match, enc.case_sensitive))
-        return cls(sets, key_fp, sk, fingerprint, str(meta.get("created", "")))
+        return cls(sets, key_fp, sk, fingerprint, str(meta.get("created", "")), count_bits)
 
     def __repr__(self) -> str:
         types = ", ".join(f"{s.ioc_type}[{s.set.slots} slots]" for s in self.sets)
-        return f"Query({self.fingerprint or 'unsaved'}, key {self.key_fingerprint}: {types})"
+        name = self.fingerprint or "unsaved"
+        return f"Query({name}, key {self.key_fingerprint}, {self.count_bits}-bit counts: {types})"
 
 
 @dataclass
 class Count:
-    """One encrypted result entry: per-IOC counts and the total for a (set, column, group)."""
+    """One result entry: the released counts of a (set, column, group) — per IOC slot and the
+    rows matching any IOC, in one compressed list (what leaves the company)."""
 
     set_index: int
     ioc_type: str
     column: str
     group: str | None
-    per_ioc: bytes
-    total: bytes
+    released: bytes
 
 
 @dataclass
@@ -258,9 +275,7 @@ class Result:
                 {"set": c.set_index, "type": c.ioc_type, "column": c.column, "group": c.group} for c in self.counts
             ],
         }
-        sections: list[tuple[str, bytes]] = []
-        for i, c in enumerate(self.counts):
-            sections += [(f"entry/{i}/per-ioc", c.per_ioc), (f"entry/{i}/total", c.total)]
+        sections = [(f"entry/{i}/released", c.released) for i, c in enumerate(self.counts)]
         data, self.fingerprint = _iocz.encode_bundle("result", json.dumps(meta), sections)
         write_atomic(path, data, overwrite=overwrite)
 
@@ -272,7 +287,7 @@ class Result:
         meta = _check_meta(meta_text, "result", what)
         data = dict(sections)
         entries = _require(meta, "entries", list, what)
-        if set(data) != {f"entry/{i}/{p}" for i in range(len(entries)) for p in ("per-ioc", "total")}:
+        if set(data) != {f"entry/{i}/released" for i in range(len(entries))}:
             raise FormatError(f"{what}: sections do not match the declared entries")
         counts = []
         for i, e in enumerate(entries):
@@ -281,16 +296,7 @@ class Result:
             group = e.get("group")
             if group is not None and not isinstance(group, str):
                 raise FormatError(f"{what}: entry {i} has an invalid group key")
-            counts.append(
-                Count(
-                    e["set"],
-                    str(e.get("type")),
-                    e["column"],
-                    group,
-                    data[f"entry/{i}/per-ioc"],
-                    data[f"entry/{i}/total"],
-                )
-            )
+            counts.append(Count(e["set"], str(e.get("type")), e["column"], group, data[f"entry/{i}/released"]))
         scan: dict[str, Any] = meta["scan"] if isinstance(meta.get("scan"), dict) else {}
         return cls(_require(meta, "query", str, what), _require(meta, "key", str, what), counts, scan, fingerprint)
 
@@ -326,20 +332,25 @@ class Result:
                 raise FormatError(f"result refers to set {c.set_index}, the query has {len(m['sets'])}")
             ms = m["sets"][c.set_index]
             EncryptedSet.load_manifest_text(ms["manifest"])
-            per_ioc = key.decrypt(EncryptedValue.from_bytes(c.per_ioc))
-            total = key.decrypt(EncryptedValue.from_bytes(c.total))
-            if not isinstance(per_ioc, dict) or not isinstance(total, int):
-                raise FormatError("result entries must hold per-IOC counts and a count")
+            released = key.decrypt(EncryptedValue.from_bytes(c.released))
+            if not isinstance(released, tuple):
+                raise FormatError("result entries must hold released counts")
+            per_ioc, total, bits = released
+            full = 2**bits - 1
             base = {"group": c.group, "type": ms["type"], "column": c.column}
-            totals.append({**base, "rows_matching_any": total})
+            totals.append({**base, "rows_matching_any": total, "saturated": total >= full})
             for ioc, n in per_ioc.items():
                 info = ms["iocs"].get(ioc, {})
-                rows.append({**base, "ioc": ioc, "label": "; ".join(info.get("labels", [])), "count": n})
+                label = "; ".join(info.get("labels", []))
+                rows.append({**base, "ioc": ioc, "label": label, "count": n, "saturated": n >= full})
         schema = {"group": pl.String, "type": pl.String, "column": pl.String}
         unscanned = self._unscanned(m["sets"])
         return Decrypted(
-            pl.DataFrame(rows, schema={**schema, "ioc": pl.String, "label": pl.String, "count": pl.Int64}),
-            pl.DataFrame(totals, schema={**schema, "rows_matching_any": pl.Int64}),
+            pl.DataFrame(
+                rows,
+                schema={**schema, "ioc": pl.String, "label": pl.String, "count": pl.Int64, "saturated": pl.Boolean},
+            ),
+            pl.DataFrame(totals, schema={**schema, "rows_matching_any": pl.Int64, "saturated": pl.Boolean}),
             {"query": self.query, **self.metadata, "unscanned_sets": unscanned},
             unscanned,
         )
@@ -359,7 +370,8 @@ class Result:
 @dataclass
 class Decrypted:
     """Decrypted result: per-IOC counts, totals, the scan metadata, and the query's sets that
-    were never scanned (no column given for their type: no count, which is not a count of 0)."""
+    were never scanned (no column given for their type: no count, which is not a count of 0).
+    ``saturated`` marks a count at ``2**count_bits - 1``: at least that many rows."""
 
     counts: pl.DataFrame
     totals: pl.DataFrame

@@ -2,7 +2,8 @@
 
 The agency (IOC holder) runs keygen, query and decrypt; the company (log holder) runs inspect
 and scan. Files travel between them: the query bundle (server key + encrypted IOCs, no secret)
-and the result bundle (encrypted counts + scan metadata). "iocz COMMAND --help" documents each.
+and the result bundle (released counts: re-randomised, refreshed, compressed; + scan metadata).
+"iocz COMMAND --help" documents each.
 
 exit codes:
   0    success
@@ -28,7 +29,7 @@ import polars as pl
 
 import iocz
 from iocz import _iocz
-from iocz.bundles import Query, Result, manifest_dir
+from iocz.bundles import COUNT_WIDTHS, Query, Result, manifest_dir
 from iocz.iocs import load_iocs
 from iocz.quality import describe
 
@@ -110,6 +111,7 @@ def query(args: argparse.Namespace) -> int:
         domain_match=args.domain_match,
         case_sensitive=args.case_sensitive,
         pad_to=args.pad_to,
+        count_bits=args.count_bits,
     )
     mpath = q.save(
         args.out,
@@ -118,7 +120,10 @@ def query(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
     )
     size = _size(Path(args.out).stat().st_size)
-    print(f"query {q.fingerprint} written to {args.out} ({size}, {time.perf_counter() - t:.1f} s)")
+    print(
+        f"query {q.fingerprint} written to {args.out} ({size}, {time.perf_counter() - t:.1f} s; "
+        f"{q.count_bits}-bit counts)"
+    )
     for s in q.sets:
         print(f"  {s.ioc_type:<9} {s.set.slots:>6} slots  match={s.match}  lengths={s.set.lengths or '-'}")
     print(f"manifest (secret, stays here): {mpath}")
@@ -133,16 +138,26 @@ def _inspect_result(path: str) -> None:
         f"result {r.fingerprint} for query {r.query}: key {r.key_fingerprint}, iocz {meta.get('iocz_version', '?')}, "
         f"{meta.get('rows_scanned', '?')} rows scanned, time range {meta.get('time_range')}, "
         f"filter {meta.get('where')!r}, group by {meta.get('group_by')} ({len(groups)} groups), "
-        f"{len(r.counts)} encrypted entries"
+        f"{len(r.counts)} encrypted entries, {meta.get('count_bits', '?')}-bit counts, "
+        f"{_size(Path(path).stat().st_size)} in all"
     )
     for q in meta.get("data_quality", []):
         print(f"  {describe(q)}")
+    print("  entries (what the agency will decrypt; nothing else is in the file besides the metadata above):")
+    for c in r.counts:
+        info = iocz.EncryptedValue.from_bytes(c.released).released_info()
+        group = f" group {c.group!r}" if meta.get("group_by") else ""
+        print(
+            f"    set {c.set_index} ({c.ioc_type}) column {c.column!r}{group}: {info['slots']} per-IOC counts "
+            f"(dummy slots included) + rows matching any IOC, {info['bits']}-bit, compressed {_size(len(c.released))}"
+        )
 
 
 def inspect(args: argparse.Namespace) -> int:
     """Company: validate a query bundle and print what it reveals (IOC types, slots, declared
-    lengths) before deciding to scan; for a result bundle, its scan metadata and data-quality
-    figures."""
+    lengths) before deciding to scan; for a result bundle, before sending it: its scan metadata,
+    data-quality figures and every released entry (set, column, group, counts, width, size),
+    each checked."""
     try:
         q = Query.load(args.bundle, server_key=args.server_key)
     except iocz.FormatError as e:
@@ -152,7 +167,7 @@ def inspect(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(
         f"query {q.fingerprint}: key {q.key_fingerprint}, created {q.created or '?'}, "
-        f"server key {'embedded' if q.server_key else 'referenced'}"
+        f"server key {'embedded' if q.server_key else 'referenced'}, {q.count_bits}-bit counts returned"
     )
     for s in q.sets:
         lengths = ", ".join(map(str, s.set.lengths)) or "-"
@@ -261,6 +276,10 @@ def decrypt(args: argparse.Namespace) -> int:
             totals, counts = out.totals, out.counts
             if meta.get("group_by") is None:
                 totals, counts = totals.drop("group"), counts.drop("group")
+            if not (totals["saturated"].any() or counts["saturated"].any()):
+                totals, counts = totals.drop("saturated"), counts.drop("saturated")
+            else:
+                print(f"saturated counts are at least {2 ** meta.get('count_bits', 32) - 1} (the query's count width)")
             print(totals)
             print(counts)
     return EXIT_OK
@@ -347,6 +366,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--import-log", metavar="FILE", help="write every skipped item and note to FILE (one a line)")
     p.add_argument("--pad-to", type=int, default=0, help="size each set for at least N IOCs (hides the real count)")
+    p.add_argument(
+        "--count-bits",
+        type=int,
+        default=32,
+        choices=COUNT_WIDTHS,
+        help="width of the counts the company returns (default 32); a count that does not fit comes back as "
+        "2^bits-1, 'at least', never wrapped",
+    )
     p.add_argument("--server-key", help="server key to embed (default: server.key next to --key)")
     p.add_argument(
         "--reference-server-key",
@@ -359,7 +386,7 @@ def _parser() -> argparse.ArgumentParser:
     _key_force(p)
 
     p = _command(sub, "inspect", inspect, "company: validate a query bundle and show what it reveals")
-    p.add_argument("bundle", metavar="BUNDLE", help="query bundle (or result bundle: its scan metadata)")
+    p.add_argument("bundle", metavar="BUNDLE", help="query bundle (or result bundle: its metadata and entries)")
     p.add_argument("--server-key", help="server key file, when the query only references one")
 
     p = _command(sub, "scan", scan, "company: scan logs with a query bundle, write an encrypted result")

@@ -91,12 +91,12 @@ def _job_frames(df: pl.DataFrame, quality: list[ColumnQuality], size: int) -> li
     return out
 
 
-def _planned_pbs(joined: pl.DataFrame, n_parts: int, job: Job, bits: Bits, group_by: str | None) -> list[int]:
-    """Bootstraps each partition of a job is expected to take, summed over groups (one plugin
-    call each); for the ETA, 0 when unknown."""
+def _planned_pbs(joined: pl.DataFrame, n_parts: int, job: Job, bits: Bits) -> list[int]:
+    """Comparison bootstraps each partition of a job is expected to take (once for all groups;
+    the per-group counting is not included); for the ETA, 0 when unknown."""
     if joined.schema[job.column] != pl.String:
         return [0] * n_parts
-    keys = ["__part", group_by] if group_by else ["__part"]
+    keys = ["__part"]
     distinct = joined.select(job.column, *keys).drop_nulls([job.column, "__part"]).unique()
     passes = 1 if job.qset.set.single_candidate(job.qset.match) else 2
     out = [0] * n_parts
@@ -176,23 +176,34 @@ def _group_key(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def _group_indices(frame: pl.DataFrame, group_by: str) -> tuple[pl.Series, list[str | None]]:
+    """Each row's group index (UInt32) and the group keys in index order."""
+    keys = frame.get_column(group_by).unique().sort(nulls_last=True)
+    lookup = pl.DataFrame({group_by: keys, "__group": pl.int_range(0, keys.len(), eager=True, dtype=pl.UInt32)})
+    joined = frame.select(group_by).join(lookup, on=group_by, how="left", nulls_equal=True, maintain_order="left")
+    return joined.get_column("__group"), [_group_key(k) for k in keys.to_list()]
+
+
 def _scan_partition(
     frame: pl.DataFrame, job: Job, group_by: str | None, bits: Bits
 ) -> dict[str | None, tuple[bytes, bytes]]:
-    """Encrypted (per-IOC, total) counts of one partition, per group key."""
+    """Encrypted (per-IOC, total) partial counts of one partition, per group key. With
+    ``group_by`` every comparison runs once for all groups (each group only weighs them)."""
+    qset = job.qset
+    if group_by:
+        groups, keys = _group_indices(frame, group_by)
+        counts = _iocz.count_grouped(
+            frame.get_column(job.column), groups, len(keys), qset.set.set_id, bits, 0, qset.match
+        )
+        return dict(zip(keys, counts, strict=True))
     col = pl.col(job.column).fhe
-    per_ioc = col.count_per_ioc(job.qset.set, match=job.qset.match, bits=bits).alias("per_ioc")
-    single = job.qset.set.single_candidate(job.qset.match)
-    any_ioc = col.count_in(job.qset.set, match=job.qset.match, bits=bits).alias("total")
-    aggs = [per_ioc] if single else [per_ioc, any_ioc]
-    out = frame.group_by(group_by).agg(aggs) if group_by else frame.select(aggs)
-    result: dict[str | None, tuple[bytes, bytes]] = {}
-    for row in out.iter_rows(named=True):
-        counts = row["per_ioc"]
-        # One candidate per row: rows matching any IOC = Σ per-IOC counts (no second pass).
-        total = _iocz.total_count(counts) if single else row["total"]
-        result[_group_key(row[group_by]) if group_by else None] = (counts, total)
-    return result
+    per_ioc = col.count_per_ioc(qset.set, match=qset.match, bits=bits).alias("per_ioc")
+    single = qset.set.single_candidate(qset.match)
+    any_ioc = col.count_in(qset.set, match=qset.match, bits=bits).alias("total")
+    row = frame.select([per_ioc] if single else [per_ioc, any_ioc]).row(0, named=True)
+    # One candidate per row: rows matching any IOC = Σ per-IOC counts (no second pass).
+    total = _iocz.total_count(row["per_ioc"]) if single else row["total"]
+    return {None: (row["per_ioc"], total)}
 
 
 def scan(
@@ -218,6 +229,11 @@ def scan(
     ``group_by``, counts are per value of that column (the group keys go to the agency in the
     clear). ``checkpoint`` names a folder for resumable progress: rerunning the same scan with
     it skips finished partitions. Returns an encrypted :class:`Result`.
+
+    What leaves the company is released: each (set, column, group) entry is one compressed list
+    of ``query.count_bits``-bit counts, every block re-randomised and refreshed, so the
+    ciphertexts reveal nothing beyond the counts (checkpoints hold unreleased partial counts
+    and stay with the company).
 
     Before any FHE work each column is checked against its set's type (:mod:`iocz.quality`):
     the figures go to the result metadata (``data_quality``) and to the ``iocz.quality``
@@ -255,7 +271,7 @@ def scan(
     )
     bar = progress if isinstance(progress, Progress) else Progress(enabled=progress)
     planned = sum(n for _, n in frames)
-    plan = [_planned_pbs(joined, n, job, bits, group_by) for job, (joined, n) in zip(jobs, frames, strict=True)]
+    plan = [_planned_pbs(joined, n, job, bits) for job, (joined, n) in zip(jobs, frames, strict=True)]
     bar.start(partitions=planned, rows=df.height * len(jobs), pbs=sum(map(sum, plan)))
     log.info("scan %s: %d rows after filter, %d jobs, %d partitions", query.fingerprint, df.height, len(jobs), planned)
     merged: dict[tuple[int, str | None], list[tuple[bytes, bytes]]] = {}
@@ -278,11 +294,16 @@ def scan(
                 "job %d (%s) partition %d/%d %s", j_i, job.column, part + 1, n_parts, "resumed" if resumed else "done"
             )
     counts = []
-    for (j_i, g), pairs in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+    entries = sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
+    log.info(
+        "releasing %d entries (%d-bit counts, re-randomised, refreshed, compressed)", len(entries), query.count_bits
+    )
+    for (j_i, g), pairs in entries:
         job = jobs[j_i]
         per_ioc = pairs[0][0] if len(pairs) == 1 else _iocz.add_counts([p[0] for p in pairs])
         total = pairs[0][1] if len(pairs) == 1 else _iocz.add_counts([p[1] for p in pairs])
-        counts.append(Count(job.set_index, job.qset.ioc_type, job.column, g, per_ioc, total))
+        released = _iocz.release_counts(per_ioc, total, query.count_bits, df.height)
+        counts.append(Count(job.set_index, job.qset.ioc_type, job.column, g, released))
     bar.close()
     metadata = {
         "iocz_version": __version__,
@@ -291,6 +312,7 @@ def scan(
         "group_by": group_by,
         "time_column": time_col,
         "time_range": timestamps.time_range(df, time_col),
+        "count_bits": query.count_bits,
         "columns": [[j.set_index, j.column] for j in jobs],
         "data_quality": [q.to_meta() for q in quality],
         "started": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),

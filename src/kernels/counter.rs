@@ -86,6 +86,22 @@ impl OneHotCounter {
         anchor: &Ciphertext,
     ) -> RadixCiphertext {
         let zero = sks.generate_lookup_table(|_| 0);
+        self.finish_with(sks, refresh, || canonical_constant(sks, anchor, &zero))
+    }
+
+    /// Like [`Self::finish`], but blocks that received nothing stay trivial zeros (no PBS): for
+    /// partial counts that are only ever released through [`super::release`], which
+    /// re-randomises every block.
+    pub fn finish_partial(self, sks: &ServerKey, refresh: &LookupTableOwned) -> RadixCiphertext {
+        self.finish_with(sks, refresh, || trivial_zero(sks))
+    }
+
+    fn finish_with(
+        self,
+        sks: &ServerKey,
+        refresh: &LookupTableOwned,
+        empty: impl Fn() -> Ciphertext + Sync,
+    ) -> RadixCiphertext {
         let block_lut = sks.generate_lookup_table(|x| x % 4);
         let pairs: Vec<_> = self
             .bits
@@ -107,7 +123,7 @@ impl OneHotCounter {
                 let high = fresh(high, 1);
                 let low = fresh(low, MAX_NOISE_LEVEL - 2);
                 let sum = match (low, high) {
-                    (None, None) => return canonical_constant(sks, anchor, &zero),
+                    (None, None) => return empty(),
                     (Some(low), None) => low,
                     (low, Some(mut high)) => {
                         sks.unchecked_scalar_mul_assign(&mut high, 2);
@@ -122,6 +138,16 @@ impl OneHotCounter {
             .collect();
         RadixCiphertext::from(blocks)
     }
+}
+
+/// A trivial zero block in the canonical count form (degree 3, nominal noise: both valid upper
+/// bounds), so that partial counts holding it pass the count conformance check. Only for
+/// partial counts that are released through [`super::release`] (which re-randomises it).
+pub fn trivial_zero(sks: &ServerKey) -> Ciphertext {
+    let mut block = sks.create_trivial(0);
+    block.degree = Degree::new(sks.message_modulus.0 - 1);
+    block.set_noise_level_to_nominal();
+    block
 }
 
 /// A fresh-looking encrypted constant block in the canonical count form (degree 3 — a valid
@@ -143,16 +169,21 @@ pub fn refresh_lut(sks: &ServerKey) -> LookupTableOwned {
 }
 
 /// Encrypted sum of counts (`COUNT_BLOCKS` blocks each), in the canonical count form: every
-/// block degree 3 with nominal noise, none trivial. `anchor` (any genuinely encrypted block)
-/// re-derives trivial blocks, and is the zero when `counts` is empty.
+/// block degree 3 with nominal noise. With an `anchor` (any genuinely encrypted block) none is
+/// trivial: trivial blocks are re-derived from it, and it makes the zero of an empty sum;
+/// without one (partial counts, released later through [`super::release`]) trivial blocks
+/// stay trivial and cost nothing.
 pub fn sum_counts(
     sks: &tfhe::integer::ServerKey,
     counts: &[RadixCiphertext],
-    anchor: &Ciphertext,
+    anchor: Option<&Ciphertext>,
 ) -> RadixCiphertext {
     let shortint: &ServerKey = sks.as_ref();
     let Some(mut sum) = sks.sum_ciphertexts_parallelized::<RadixCiphertext, _>(counts) else {
-        let block = canonical_constant(shortint, anchor, &shortint.generate_lookup_table(|_| 0));
+        let block = match anchor {
+            Some(a) => canonical_constant(shortint, a, &shortint.generate_lookup_table(|_| 0)),
+            None => trivial_zero(shortint),
+        };
         return RadixCiphertext::from(vec![block; COUNT_BITS / 2]);
     };
     // Carries are empty after tfhe's full propagation.
@@ -160,11 +191,19 @@ pub fn sum_counts(
     sum.blocks_mut().par_iter_mut().for_each(|block| {
         assert!(block.degree.get() < 4, "count block with pending carries");
         if let Ok(value) = block.decrypt_trivial() {
-            *block = canonical_constant(
-                shortint,
-                anchor,
-                &shortint.generate_lookup_table(move |_| value),
-            );
+            match anchor {
+                Some(anchor) => {
+                    *block = canonical_constant(
+                        shortint,
+                        anchor,
+                        &shortint.generate_lookup_table(move |_| value),
+                    )
+                }
+                None => {
+                    block.degree = Degree::new(3);
+                    block.set_noise_level_to_nominal();
+                }
+            }
         } else if block.degree.get() != 3 || block.noise_level() != NoiseLevel::NOMINAL {
             shortint.apply_lookup_table_assign(block, &canonical);
         }
@@ -206,11 +245,11 @@ pub fn weighted_sum(
                     RadixCiphertext::from(digits.collect::<Vec<_>>())
                 })
                 .collect();
-            sum_counts(sks, &radixes, anchor)
+            sum_counts(sks, &radixes, Some(anchor))
         })
         .collect();
     if partials.len() == 1 {
         return partials.into_iter().next().unwrap();
     }
-    sum_counts(sks, &partials, anchor)
+    sum_counts(sks, &partials, Some(anchor))
 }

@@ -10,13 +10,15 @@
 //! [`set_matching`] does the same against a cuckoo-hashed set of K encrypted IOCs, comparing each
 //! distinct value with its 2–3 candidate slots only. [`row_matching`] handles log values
 //! expanded into several candidates (per-row de-duplication; rows with at least one match).
-//! [`encrypted`] holds the encrypted-vs-encrypted path (encrypted columns).
+//! [`encrypted`] holds the encrypted-vs-encrypted path (encrypted columns). [`release`] is the
+//! last step before counts leave the company (re-randomise, refresh, narrow, saturate).
 
 pub mod and_tree;
 pub mod counter;
 pub mod dedup;
 pub mod encrypted;
 pub mod matching;
+pub mod release;
 pub mod row_matching;
 pub mod selectors;
 pub mod set_matching;

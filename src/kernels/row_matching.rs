@@ -169,8 +169,49 @@ pub fn count_rows(
         .collect();
     match partials.len() {
         1 => partials.into_iter().next().unwrap(),
-        _ => sum_counts(sks, &partials, anchor),
+        _ => sum_counts(sks, &partials, Some(anchor)),
     }
+}
+
+/// [`count_rows`] for every group at once: each chunk's comparisons and per-value ORs run once,
+/// then each group weighs the per-value booleans by its own rows (`value_rows[v]`: group →
+/// rows holding value `v`). `result[g]` is group `g`'s count.
+pub fn count_rows_grouped(
+    sks: &tfhe::integer::ServerKey,
+    tables: &impl SlotSelectors,
+    anchor: &Ciphertext,
+    cuckoo: &CuckooParams,
+    expanded: &Expanded,
+    value_rows: &[HashMap<u32, u64>],
+    groups: usize,
+    compare_bits: usize,
+) -> Vec<RadixCiphertext> {
+    let shortint: &tfhe::shortint::ServerKey = sks.as_ref();
+    let mut partials: Vec<Vec<RadixCiphertext>> = vec![Vec::new(); groups];
+    for (chunk, positions) in expanded.chunks(CHUNK_CANDIDATES) {
+        let any = chunk_any(shortint, tables, cuckoo, &chunk, compare_bits);
+        let counted: Vec<RadixCiphertext> = (0..groups as u32)
+            .into_par_iter()
+            .map(|g| {
+                let weighted: Vec<(Ciphertext, u64)> = any
+                    .iter()
+                    .zip(&positions)
+                    .filter_map(|(b, &v)| value_rows[v].get(&g).map(|&w| (b.clone(), w)))
+                    .collect();
+                weighted_sum(sks, &weighted, anchor)
+            })
+            .collect();
+        for (g, c) in counted.into_iter().enumerate() {
+            partials[g].push(c);
+        }
+    }
+    partials
+        .into_iter()
+        .map(|p| match p.len() {
+            1 => p.into_iter().next().unwrap(),
+            _ => sum_counts(sks, &p, Some(anchor)),
+        })
+        .collect()
 }
 
 /// An encrypted false (a PBS of `anchor`, indistinguishable from a computed one).

@@ -92,6 +92,75 @@ pub fn count_per_slot(
         .collect()
 }
 
+/// Every slot's comparisons with the distinct values pointing at it, computed once: for
+/// grouped counts, where each group then only weighs these booleans by its own rows.
+pub struct SlotMatches {
+    /// Per slot: indices (into the digests given to [`SlotMatches::new`]) of the values compared.
+    lists: Vec<Vec<usize>>,
+    /// Per slot: the encrypted `value == slot` booleans, in `lists` order.
+    matched: Vec<Vec<Ciphertext>>,
+}
+
+impl SlotMatches {
+    /// Compare every distinct digest with its candidate slots (memory: one 16 KB boolean per
+    /// digest and candidate; callers bound the number of digests, e.g. per scan partition).
+    pub fn new(
+        sks: &ServerKey,
+        tables: &impl SlotSelectors,
+        cuckoo: &CuckooParams,
+        digests: &[Digest],
+        compare_bits: usize,
+    ) -> SlotMatches {
+        let mut lists: Vec<Vec<usize>> = vec![Vec::new(); cuckoo.slots as usize];
+        for (i, digest) in digests.iter().enumerate() {
+            for slot in cuckoo.candidates(digest) {
+                lists[slot].push(i);
+            }
+        }
+        let matched = lists
+            .par_iter()
+            .enumerate()
+            .map(|(slot, list)| {
+                if list.is_empty() {
+                    return Vec::new();
+                }
+                let values: Vec<Digest> = list.iter().map(|&i| digests[i]).collect();
+                let selectors = tables.selectors(slot, values.len());
+                matching::match_clear(sks, &selectors, &values, compare_bits)
+            })
+            .collect();
+        SlotMatches { lists, matched }
+    }
+
+    /// Encrypted `Σ weight(value) × (value == slot)` for every slot, from the booleans already
+    /// computed (no comparison): additions, one refresh PBS per 4 per count bit, and finishing
+    /// the counter. Slots no weighted value points at get a trivial zero (no PBS): these are
+    /// partial counts, released through [`super::release`].
+    pub fn count(
+        &self,
+        sks: &ServerKey,
+        weight: impl Fn(usize) -> u64 + Sync,
+    ) -> Vec<RadixCiphertext> {
+        let refresh = super::counter::refresh_lut(sks);
+        self.lists
+            .par_iter()
+            .zip(&self.matched)
+            .map(|(list, matched)| {
+                let (m, w): (Vec<Ciphertext>, Vec<u64>) = list
+                    .iter()
+                    .zip(matched)
+                    .map(|(&i, m)| (m, weight(i)))
+                    .filter(|(_, w)| *w > 0)
+                    .map(|(m, w)| (m.clone(), w))
+                    .unzip();
+                let mut counter = super::counter::OneHotCounter::new();
+                counter.add_all(sks, &refresh, &m, &w);
+                counter.finish_partial(sks, &refresh)
+            })
+            .collect()
+    }
+}
+
 /// PBS [`count_per_slot`] spends on selector builds and comparisons (counters excluded), for
 /// the slots a `slot_stride` computes.
 pub fn planned_pbs(

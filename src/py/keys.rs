@@ -114,8 +114,9 @@ impl PyClientKey {
         })
     }
 
-    /// Decrypt a count (→ int), a match (→ bool), a value (→ lower-case hex) or per-IOC counts
-    /// (→ dict IOC hex → count; needs the set's manifest, created or loaded in this process).
+    /// Decrypt a count (→ int), a match (→ bool), a value (→ lower-case hex), per-IOC counts
+    /// (→ dict IOC hex → count; needs the set's manifest, created or loaded in this process) or
+    /// released counts (→ (dict IOC → count, rows matching any IOC, count width in bits)).
     fn decrypt<'py>(&self, py: Python<'py>, obj: CiphertextArg) -> PyResult<Bound<'py, PyAny>> {
         let decrypted = run(py, || self.inner.decrypt(&obj.0))?;
         Ok(match decrypted {
@@ -129,6 +130,19 @@ impl PyClientKey {
                     out.set_item(ioc, count)?;
                 }
                 out.into_any()
+            }
+            Decrypted::Released {
+                set,
+                bits,
+                per_slot,
+                total,
+            } => {
+                let named = registry::manifest(set)?.name_counts(&per_slot)?;
+                let out = PyDict::new(py);
+                for (ioc, count) in named {
+                    out.set_item(ioc, count)?;
+                }
+                (out, total, bits).into_pyobject(py)?.into_any()
             }
         })
     }

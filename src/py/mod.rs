@@ -5,7 +5,7 @@
 
 mod bench;
 mod errors;
-mod expressions;
+pub(crate) mod expressions;
 mod files;
 mod keys;
 mod registry;

@@ -6,10 +6,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, RwLock};
 
 use crate::error::{Error, Result};
+use crate::ioc::DomainMatch;
 use crate::keys::{PublicKey, ServerKey};
+use crate::query::membership::SetQuery;
+use crate::query::options::MatchOptions;
 use crate::query::selector_cache::SelectorCache;
 use crate::set::{EncryptedSet, Manifest};
-use crate::wire::ids::{KeyId, SetId};
+use crate::wire::ids::{parse_set_id, KeyId, SetId};
 
 type Registry<K, V> = LazyLock<RwLock<HashMap<K, Arc<V>>>>;
 
@@ -92,4 +95,25 @@ pub fn manifest(id: SetId) -> Result<Arc<Manifest>> {
 /// The selector cache shared by every plugin call of the process.
 pub fn selectors() -> &'static SelectorCache {
     &SELECTORS
+}
+
+/// Run `f` on the query over loaded set `set` (hex id) with its loaded server key, domain match
+/// `mode` and comparison settings, checked to fit together.
+pub fn with_set_query<T>(
+    set: &str,
+    bits: usize,
+    digit_bits: usize,
+    mode: &str,
+    f: impl FnOnce(SetQuery<'_>) -> Result<T>,
+) -> Result<T> {
+    let set = self::set(parse_set_id(set)?)?;
+    let sk = server_key(set.key)?;
+    let options = MatchOptions::new(bits, digit_bits)?;
+    f(SetQuery::new(
+        &set,
+        &sk,
+        selectors(),
+        DomainMatch::from_name(mode)?,
+        options,
+    )?)
 }

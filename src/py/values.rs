@@ -64,7 +64,7 @@ impl EncryptedValue {
         PyBytes::new(py, &self.bytes)
     }
 
-    /// "value", "cell", "match" or "count".
+    /// "value", "cell", "match", "count", "counts" or "released".
     #[getter]
     fn kind(&self) -> &'static str {
         self.header.kind.token()
@@ -74,6 +74,17 @@ impl EncryptedValue {
     #[getter]
     fn fingerprint(&self) -> String {
         self.header.key.to_string()
+    }
+
+    /// For released counts: `{"set": hex id, "bits": width, "slots": per-IOC counts}` after
+    /// checking size and conformance (what a company inspects before sending a result).
+    fn released_info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        let (_, released) = run(py, || crate::released::open(&self.bytes))?;
+        let out = pyo3::types::PyDict::new(py);
+        out.set_item("set", hex::encode(released.set()))?;
+        out.set_item("bits", released.bits())?;
+        out.set_item("slots", released.slots())?;
+        Ok(out)
     }
 
     /// Size in bytes.

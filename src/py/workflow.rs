@@ -1,14 +1,17 @@
 //! Python bindings of the two-party workflow: bundle containers, server-side addition of
-//! partial counts, and IOC types and canonicalisation for importers. Thin wrappers over
+//! partial counts, grouped counts in one pass, release of final counts, and IOC types and
+//! canonicalisation for importers. Thin wrappers over
 //! [`crate::wire::bundle`], [`crate::combine`] and [`crate::ioc`].
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
+use pyo3_polars::PySeries;
 
 use crate::combine;
 use crate::error::Error;
 use crate::ioc::{DomainMatch, IocType};
 use crate::py::errors::run;
+use crate::py::expressions::columns::expand;
 use crate::py::files::read_file;
 use crate::py::registry;
 use crate::query::sets;
@@ -93,6 +96,59 @@ fn total_count<'py>(py: Python<'py>, counts: Vec<u8>) -> PyResult<Bound<'py, PyB
     Ok(PyBytes::new(py, &bytes))
 }
 
+/// Release the final counts of one (set, column, group): sealed per-IOC counts and their sealed
+/// total → one compressed object of `bits`-bit counts, re-randomised and refreshed;
+/// `max_rows` (rows scanned) decides saturation.
+#[pyfunction]
+fn release_counts<'py>(
+    py: Python<'py>,
+    per_ioc: Vec<u8>,
+    total: Vec<u8>,
+    bits: usize,
+    max_rows: u64,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let bytes = run(py, || {
+        let key = registry::server_key(combine::key_of(&per_ioc)?)?;
+        combine::release(&key, &per_ioc, &total, bits, max_rows)
+    })?;
+    Ok(PyBytes::new(py, &bytes))
+}
+
+/// Per-group sealed `(per-IOC counts, rows matching any IOC)` of plaintext `values` against
+/// loaded set `set`, `groups[i]` being row i's group index (< `n_groups`): one comparison pass
+/// for all groups.
+#[pyfunction]
+#[pyo3(signature = (values, groups, n_groups, set, bits, digit_bits = 0, r#match = "exact"))]
+#[allow(clippy::too_many_arguments)]
+fn count_grouped<'py>(
+    py: Python<'py>,
+    values: PySeries,
+    groups: PySeries,
+    n_groups: usize,
+    set: &str,
+    bits: usize,
+    digit_bits: usize,
+    r#match: &str,
+) -> PyResult<Vec<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)>> {
+    let (values, groups) = (values.0, groups.0);
+    let out = run(py, || {
+        let groups: Vec<u32> = groups
+            .u32()
+            .map_err(|_| Error::InvalidInput("group indices must be a UInt32 series".into()))?
+            .iter()
+            .map(|g| g.ok_or_else(|| Error::InvalidInput("group indices must not be null".into())))
+            .collect::<Result<_, Error>>()?;
+        registry::with_set_query(set, bits, digit_bits, r#match, |q| {
+            let (rows, expanded) = expand(&values, q.spec(), q.mode())?;
+            q.count_grouped(&rows, &groups, n_groups, &expanded)
+        })
+    })?;
+    Ok(out
+        .into_iter()
+        .map(|(a, b)| (PyBytes::new(py, &a), PyBytes::new(py, &b)))
+        .collect())
+}
+
 /// Canonical text of each IOC of `type` (as `encrypt_set` would store it), or the reason it is
 /// refused: a list of `(canonical or None, error or None)`, one per input, never raising for a
 /// bad IOC (importers report them).
@@ -123,11 +179,17 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "DOMAIN_MATCHES",
         pyo3::types::PyTuple::new(m.py(), matches)?,
     )?;
+    m.add(
+        "RELEASE_WIDTHS",
+        pyo3::types::PyTuple::new(m.py(), crate::params::RELEASE_WIDTHS)?,
+    )?;
     m.add_function(wrap_pyfunction!(encode_bundle, m)?)?;
     m.add_function(wrap_pyfunction!(decode_bundle, m)?)?;
     m.add_function(wrap_pyfunction!(read_bundle, m)?)?;
     m.add_function(wrap_pyfunction!(add_counts, m)?)?;
     m.add_function(wrap_pyfunction!(total_count, m)?)?;
+    m.add_function(wrap_pyfunction!(release_counts, m)?)?;
+    m.add_function(wrap_pyfunction!(count_grouped, m)?)?;
     m.add_function(wrap_pyfunction!(canonical_iocs, m)?)?;
     Ok(())
 }

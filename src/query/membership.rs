@@ -7,6 +7,8 @@
 //!   [`crate::kernels::row_matching::count_rows`];
 //! - materialised per-row booleans: [`crate::kernels::row_matching::any_per_value`].
 
+use std::collections::HashMap;
+
 use tfhe::integer::IntegerCiphertext;
 use tfhe::shortint::Ciphertext;
 
@@ -14,6 +16,7 @@ use crate::ciphertexts;
 use crate::error::{Error, Result};
 use crate::ioc::{DomainMatch, IocType, SetSpec};
 use crate::kernels::row_matching::{self, Expanded};
+use crate::kernels::set_matching::SlotMatches;
 use crate::kernels::{counter, set_matching};
 use crate::keys::ServerKey;
 use crate::query::options::MatchOptions;
@@ -111,7 +114,7 @@ impl<'a> SetQuery<'a> {
             SetCount::PerIoc => ciphertexts::seal_counts(self.set.key, self.set.id, &per_slot()),
             SetCount::AnyIoc if self.set.spec.single_candidate(self.mode) => {
                 // One candidate per row: rows with a match = Σ per-IOC counts.
-                let total = counter::sum_counts(self.sk.integer(), &per_slot(), &anchor);
+                let total = counter::sum_counts(self.sk.integer(), &per_slot(), Some(&anchor));
                 ciphertexts::seal_count(self.set.key, &total)
             }
             SetCount::AnyIoc => {
@@ -126,6 +129,80 @@ impl<'a> SetQuery<'a> {
                 ciphertexts::seal_count(self.set.key, &total)
             }
         }
+    }
+
+    /// Sealed `(per-IOC counts, rows matching any IOC)` for each of `groups` groups, from each
+    /// row's distinct-value index `rows` into `expanded` and its group index `row_groups`.
+    /// The per-IOC comparisons run once for all groups ([`SlotMatches`]); each group then only
+    /// weighs the booleans by its own rows. Rows matching any IOC: the sum of the group's
+    /// per-IOC counts when every row has one candidate, else the OR kernel weighted by the group's
+    /// values' per-row ORs, also computed once. Results are partial counts (trivial zeros allowed),
+    /// for [`crate::combine::release`].
+    pub fn count_grouped(
+        &self,
+        rows: &[Option<u32>],
+        row_groups: &[u32],
+        groups: usize,
+        expanded: &Expanded,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        if rows.len() != row_groups.len() || row_groups.iter().any(|&g| g as usize >= groups) {
+            return Err(Error::InvalidInput(format!(
+                "group indices must be one per row (got {} for {} rows) and below {groups}",
+                row_groups.len(),
+                rows.len()
+            )));
+        }
+        let mut per_value: Vec<HashMap<u32, u64>> = vec![HashMap::new(); expanded.values.len()];
+        for (v, &g) in rows.iter().zip(row_groups) {
+            if let Some(v) = v {
+                *per_value[*v as usize].entry(g).or_default() += 1;
+            }
+        }
+        let mut per_candidate: Vec<HashMap<u32, u64>> =
+            vec![HashMap::new(); expanded.candidates.len()];
+        for ((ids, _), weights) in expanded.values.iter().zip(&per_value) {
+            for &c in ids {
+                for (&g, &w) in weights {
+                    *per_candidate[c as usize].entry(g).or_default() += w;
+                }
+            }
+        }
+        let sks = self.sk.shortint();
+        let matches = SlotMatches::new(
+            sks,
+            &self.tables,
+            &self.set.cuckoo,
+            &expanded.candidates,
+            self.bits(),
+        );
+        let totals = (!self.set.spec.single_candidate(self.mode)).then(|| {
+            row_matching::count_rows_grouped(
+                self.sk.integer(),
+                &self.tables,
+                &self.anchor(),
+                &self.set.cuckoo,
+                expanded,
+                &per_value,
+                groups,
+                self.bits(),
+            )
+        });
+        (0..groups)
+            .map(|g| {
+                let per_slot = matches.count(sks, |i| {
+                    per_candidate[i].get(&(g as u32)).copied().unwrap_or(0)
+                });
+                let total = match &totals {
+                    Some(t) => t[g].clone(),
+                    // One candidate per row: rows with a match = Σ per-IOC counts.
+                    None => counter::sum_counts(self.sk.integer(), &per_slot, None),
+                };
+                Ok((
+                    ciphertexts::seal_counts(self.set.key, self.set.id, &per_slot)?,
+                    ciphertexts::seal_count(self.set.key, &total)?,
+                ))
+            })
+            .collect()
     }
 
     /// Sealed per-row booleans "the row matches at least one IOC" (None for null rows), from
@@ -239,5 +316,60 @@ mod tests {
         .unwrap();
         let e = SetQuery::new(&sha_set, &k.server, &cache, DomainMatch::Subdomain, options);
         assert!(e.is_err(), "subdomain matching needs a domain set");
+    }
+
+    /// Grouped counts (one comparison pass) equal each group's own ungrouped count, for a
+    /// one-candidate set and a several-candidate one.
+    #[test]
+    fn grouped_counts_equal_per_group_counts() {
+        let k = keys();
+        let cache = SelectorCache::default();
+        let options = MatchOptions::new(64, 0).unwrap();
+        let spec = SetSpec::new(IocType::Domain, true);
+        let iocs: Vec<_> = ["evil.com", "bad.org"]
+            .iter()
+            .map(|i| spec.canonical_ioc(i).unwrap())
+            .collect();
+        let (set, manifest) = EncryptedSet::encrypt(&k.client, spec, &iocs, 2, 0).unwrap();
+        let column = [
+            Some("a.evil.com"),
+            Some("evil.com"),
+            Some("bad.org"),
+            Some("good.com"),
+            None,
+            Some("a.evil.com"),
+        ];
+        let groups = [0u32, 1, 1, 2, 0, 0];
+        let decrypt = |bytes: &[u8]| k.client.decrypt(bytes).unwrap();
+        for mode in [DomainMatch::Exact, DomainMatch::Subdomain] {
+            let q = SetQuery::new(&set, &k.server, &cache, mode, options).unwrap();
+            let (rows, expanded) = expand("q", q.spec(), q.mode(), column).unwrap();
+            let grouped = q.count_grouped(&rows, &groups, 3, &expanded).unwrap();
+            for (g, (per_ioc, total)) in grouped.iter().enumerate() {
+                let mine: Vec<_> = column
+                    .iter()
+                    .zip(groups)
+                    .filter(|(_, h)| *h as usize == g)
+                    .map(|(v, _)| *v)
+                    .collect();
+                let (_, own) = expand("q", q.spec(), q.mode(), mine).unwrap();
+                let Decrypted::Counts { per_slot, .. } = decrypt(per_ioc) else {
+                    panic!("not per-IOC counts")
+                };
+                let Decrypted::Counts { per_slot: want, .. } =
+                    decrypt(&q.count(&own, SetCount::PerIoc, 1).unwrap())
+                else {
+                    panic!("not per-IOC counts")
+                };
+                assert_eq!(per_slot, want, "group {g}, {mode:?}");
+                assert_eq!(manifest.name_counts(&per_slot).unwrap().len(), 2);
+                let want_total = decrypt(&q.count(&own, SetCount::AnyIoc, 1).unwrap());
+                assert_eq!(decrypt(total), want_total, "group {g}, {mode:?}");
+            }
+        }
+        let q = SetQuery::new(&set, &k.server, &cache, DomainMatch::Exact, options).unwrap();
+        let (rows, expanded) = expand("q", q.spec(), q.mode(), column).unwrap();
+        assert!(q.count_grouped(&rows, &groups[..2], 3, &expanded).is_err());
+        assert!(q.count_grouped(&rows, &groups, 2, &expanded).is_err());
     }
 }

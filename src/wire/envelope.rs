@@ -43,6 +43,8 @@ pub enum Kind {
     Set,
     /// Encrypted per-IOC counts of one set.
     Counts,
+    /// Released counts: per-IOC counts and their total, refreshed and list-compressed.
+    Released,
 }
 
 impl Kind {
@@ -58,6 +60,7 @@ impl Kind {
             Kind::Count => "count",
             Kind::Set => "set",
             Kind::Counts => "counts",
+            Kind::Released => "released",
         }
     }
 
@@ -73,6 +76,7 @@ impl Kind {
             Kind::Count => "an encrypted count",
             Kind::Set => "an encrypted IOC set",
             Kind::Counts => "encrypted per-IOC counts",
+            Kind::Released => "released (compressed) counts",
         }
     }
 
@@ -87,6 +91,7 @@ impl Kind {
             Kind::Count,
             Kind::Set,
             Kind::Counts,
+            Kind::Released,
         ]
         .into_iter()
         .find(|k| k.token() == token)

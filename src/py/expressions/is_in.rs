@@ -6,13 +6,8 @@ use serde::Deserialize;
 
 use super::columns::{binary_column, expand, guarded};
 use crate::error::Error;
-use crate::ioc::DomainMatch;
-use crate::keys::ServerKey;
 use crate::py::registry;
 use crate::query::membership::{SetCount, SetQuery};
-use crate::query::options::MatchOptions;
-use crate::set::EncryptedSet;
-use crate::wire::ids::parse_set_id;
 
 /// Kwargs of the set-membership plugins.
 #[derive(Deserialize)]
@@ -46,16 +41,7 @@ fn with_query<T>(
     kw: &SetKwargs,
     f: impl FnOnce(SetQuery<'_>) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    let set: std::sync::Arc<EncryptedSet> = registry::set(parse_set_id(&kw.set)?)?;
-    let sk: std::sync::Arc<ServerKey> = registry::server_key(set.key)?;
-    let options = MatchOptions::new(kw.bits, kw.digit_bits)?;
-    f(SetQuery::new(
-        &set,
-        &sk,
-        registry::selectors(),
-        DomainMatch::from_name(&kw.mode)?,
-        options,
-    )?)
+    registry::with_set_query(&kw.set, kw.bits, kw.digit_bits, &kw.mode, f)
 }
 
 /// Rows matching at least one IOC (`per_ioc` false) or rows containing each IOC (true).

@@ -2,7 +2,7 @@
 //! ([`crate::query`]), one file per topic. [`columns`] decodes columns and arguments and turns
 //! errors and panics into Polars errors.
 
-mod columns;
+pub(crate) mod columns;
 mod encrypt;
 mod eq;
 mod is_in;
