@@ -93,11 +93,17 @@ pub fn open_count(bytes: &[u8]) -> Result<(KeyId, FheUint32)> {
 }
 
 /// Write per-slot counts of set `set`: `set_id[8] ‖ n u32le ‖ (len u32le ‖ count envelope) × n`.
+/// A count whose blocks are all trivial zeros (a partial count no value of a group reached) is
+/// written as length 0: grouped partial counts stay small where groups are sparse.
 pub fn seal_counts(id: KeyId, set: SetId, counts: &[RadixCiphertext]) -> Result<Vec<u8>> {
     let mut out = envelope::header(Kind::Counts, id);
     out.extend_from_slice(&set);
     out.extend_from_slice(&(counts.len() as u32).to_le_bytes());
     for count in counts {
+        if count.blocks().iter().all(is_trivial_zero) {
+            out.extend_from_slice(&0u32.to_le_bytes());
+            continue;
+        }
         let sealed = seal_count(id, count)?;
         out.extend_from_slice(&(sealed.len() as u32).to_le_bytes());
         out.extend_from_slice(&sealed);
@@ -105,8 +111,15 @@ pub fn seal_counts(id: KeyId, set: SetId, counts: &[RadixCiphertext]) -> Result<
     Ok(out)
 }
 
-/// Read per-slot counts: the key, the set they belong to, and one count per slot.
-pub fn open_counts(bytes: &[u8]) -> Result<(KeyId, SetId, Vec<FheUint32>)> {
+/// The block is a trivial encryption of zero (zero mask and body), whatever noise level and
+/// degree it claims.
+fn is_trivial_zero(block: &Ciphertext) -> bool {
+    *block.ct.get_body().data == 0 && block.ct.get_mask().as_ref().iter().all(|&x| x == 0)
+}
+
+/// Read per-slot counts: the key, the set they belong to, and one count per slot (None: a
+/// trivial zero, see [`seal_counts`]).
+pub fn open_counts(bytes: &[u8]) -> Result<(KeyId, SetId, Vec<Option<FheUint32>>)> {
     let (id, rest) = envelope::open(bytes, Kind::Counts)?;
     let what = format!("encrypted per-IOC counts (key {id})");
     let mut r = Reader::new(rest, &what);
@@ -117,9 +130,14 @@ pub fn open_counts(bytes: &[u8]) -> Result<(KeyId, SetId, Vec<FheUint32>)> {
     }
     let mut counts = Vec::with_capacity(n);
     for _ in 0..n {
-        let (found, count) = open_count(r.prefixed(MAX_COUNT_BYTES)?)?;
+        let sealed = r.prefixed(MAX_COUNT_BYTES)?;
+        if sealed.is_empty() {
+            counts.push(None);
+            continue;
+        }
+        let (found, count) = open_count(sealed)?;
         check_key(found, id, Kind::Count)?;
-        counts.push(count);
+        counts.push(Some(count));
     }
     r.finish()?;
     Ok((id, set, counts))

@@ -26,9 +26,16 @@ fn count_radix(bytes: &[u8], key: &ServerKey) -> Result<RadixCiphertext> {
 fn counts_radix(bytes: &[u8], key: &ServerKey) -> Result<(SetId, Vec<RadixCiphertext>)> {
     let (id, set, counts) = ciphertexts::open_counts(bytes)?;
     check_key(id, key.id(), Kind::Counts)?;
+    let zero = || {
+        let block = crate::kernels::counter::trivial_zero(key.shortint());
+        RadixCiphertext::from(vec![block; params::COUNT_BLOCKS])
+    };
     Ok((
         set,
-        counts.into_iter().map(|c| c.into_raw_parts().0).collect(),
+        counts
+            .into_iter()
+            .map(|c| c.map_or_else(zero, |c| c.into_raw_parts().0))
+            .collect(),
     ))
 }
 
@@ -189,6 +196,25 @@ mod tests {
         assert!(mixed.unwrap_err().to_string().contains("different sets"));
         assert!(add(&k.server, &[counts(&[1], [7; 8]), count(1)]).is_err());
         assert!(add(&k.server, &[]).is_err());
+        // Trivial zero counts (untouched slots of a group) are written as empty entries.
+        let zero = tfhe::integer::RadixCiphertext::from(vec![
+            crate::kernels::counter::trivial_zero(
+                k.server.shortint()
+            );
+            crate::params::COUNT_BLOCKS
+        ]);
+        let four = k
+            .client
+            .integer()
+            .encrypt_radix(4u64, crate::params::COUNT_BLOCKS);
+        let sparse = ciphertexts::seal_counts(id, [7; 8], &[zero.clone(), four, zero]).unwrap();
+        let one = count(0).len();
+        assert!(sparse.len() < one + 100, "{} vs {one}", sparse.len());
+        let summed = add(&k.server, &[sparse.clone(), sparse]).unwrap();
+        match k.client.decrypt(&summed).unwrap() {
+            Decrypted::Counts { per_slot, .. } => assert_eq!(per_slot, [0, 8, 0]),
+            other => panic!("{other:?}"),
+        }
     }
 
     /// Released counts decrypt to the counts (32 bits), saturate at 16 bits when more rows than

@@ -175,7 +175,10 @@ impl ClientKey {
                 let (_, set, counts) = ciphertexts::open_counts(bytes)?;
                 let per_slot = counts
                     .iter()
-                    .map(|c| u64::from(FheDecrypt::<u32>::decrypt(c, &self.hl)))
+                    .map(|c| {
+                        c.as_ref()
+                            .map_or(0, |c| u64::from(FheDecrypt::<u32>::decrypt(c, &self.hl)))
+                    })
                     .collect();
                 Decrypted::Counts { set, per_slot }
             }

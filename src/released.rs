@@ -119,6 +119,8 @@ impl ReleasedCounts {
         for glwe in self.packed_glwes()? {
             if glwe.glwe_dimension() != key.glwe_dimension()
                 || glwe.polynomial_size() != key.polynomial_size()
+                || glwe.packed_integers().log_modulus() != params::COMPRESSION.storage_log_modulus()
+                || glwe.bodies_count().0 > glwe.polynomial_size().0
             {
                 return Err(Error::Format(
                     "released counts are not packed with iocz's compression parameters".into(),

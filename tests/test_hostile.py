@@ -52,6 +52,10 @@ def _count_bytes(keys: Keys) -> bytes:
     return df.select(pl.col("h").fhe.eq(keys.client.encrypt(SHA), bits=64).fhe.count()).item()
 
 
+def _released_header(keys: Keys) -> bytes:
+    return f"iocz1 released {keys.client.fingerprint}\n".encode()
+
+
 Case = Callable[[Keys, Keys, Path], object]
 
 CASES: dict[str, tuple[Case, type[BaseException], str]] = {
@@ -125,6 +129,26 @@ CASES: dict[str, tuple[Case, type[BaseException], str]] = {
         lambda k, o, t: iocz._iocz.add_counts([_count_bytes(k), _count_bytes(o)]),
         iocz.WrongKeyError,
         "key",
+    ),
+    "released counts garbage": (
+        lambda k, o, t: iocz.EncryptedValue.from_bytes(_released_header(k) + b"\x00\x01" * 300).released_info(),
+        iocz.FormatError,
+        "corrupted",
+    ),
+    "released counts decrypted garbage": (
+        lambda k, o, t: k.client.decrypt(_released_header(k) + b"\xff" * 5000),
+        iocz.FormatError,
+        "released",
+    ),
+    "released counts from another key": (
+        lambda k, o, t: k.client.decrypt(_released_header(o) + b"\x00" * 64),
+        iocz.WrongKeyError,
+        "key",
+    ),
+    "released counts are not a count": (
+        lambda k, o, t: iocz._iocz.add_counts([_released_header(k) + b"\x00" * 64]),
+        iocz.InvalidInputError,
+        "only encrypted counts",
     ),
     "set truncated": (
         lambda k, o, t: iocz.EncryptedSet.from_bytes(k.client.encrypt_set([SHA]).to_bytes()[:-7]),

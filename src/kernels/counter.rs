@@ -140,6 +140,17 @@ impl OneHotCounter {
     }
 }
 
+/// The value of a block with a zero mask (trivial, whatever noise level it claims: see
+/// [`trivial_zero`]), or None.
+fn trivial_value(sks: &ServerKey, block: &Ciphertext) -> Option<u64> {
+    if !block.ct.get_mask().as_ref().iter().all(|&x| x == 0) {
+        return None;
+    }
+    let mut plain = block.clone();
+    plain.set_noise_level(NoiseLevel::ZERO, sks.max_noise_level);
+    plain.decrypt_trivial().ok()
+}
+
 /// A trivial zero block in the canonical count form (degree 3, nominal noise: both valid upper
 /// bounds), so that partial counts holding it pass the count conformance check. Only for
 /// partial counts that are released through [`super::release`] (which re-randomises it).
@@ -179,7 +190,13 @@ pub fn sum_counts(
     anchor: Option<&Ciphertext>,
 ) -> RadixCiphertext {
     let shortint: &ServerKey = sks.as_ref();
-    let Some(mut sum) = sks.sum_ciphertexts_parallelized::<RadixCiphertext, _>(counts) else {
+    // Counts that are trivially zero (untouched slots of a group) add nothing: skip them.
+    let counted = counts.iter().filter(|c| {
+        !c.blocks()
+            .iter()
+            .all(|b| trivial_value(shortint, b) == Some(0))
+    });
+    let Some(mut sum) = sks.sum_ciphertexts_parallelized::<RadixCiphertext, _>(counted) else {
         let block = match anchor {
             Some(a) => canonical_constant(shortint, a, &shortint.generate_lookup_table(|_| 0)),
             None => trivial_zero(shortint),
@@ -190,7 +207,7 @@ pub fn sum_counts(
     let canonical = shortint.generate_lookup_table(|x| x % 4);
     sum.blocks_mut().par_iter_mut().for_each(|block| {
         assert!(block.degree.get() < 4, "count block with pending carries");
-        if let Ok(value) = block.decrypt_trivial() {
+        if let Some(value) = trivial_value(shortint, block) {
             match anchor {
                 Some(anchor) => {
                     *block = canonical_constant(

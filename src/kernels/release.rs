@@ -56,7 +56,7 @@ pub fn release(
 ) -> Vec<RadixCiphertext> {
     let keep = bits / 2;
     assert!(
-        bits % 2 == 0 && (1..=COUNT_BLOCKS).contains(&keep),
+        bits.is_multiple_of(2) && (1..=COUNT_BLOCKS).contains(&keep),
         "bad count width {bits}"
     );
     assert!(

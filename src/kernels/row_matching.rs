@@ -176,6 +176,7 @@ pub fn count_rows(
 /// [`count_rows`] for every group at once: each chunk's comparisons and per-value ORs run once,
 /// then each group weighs the per-value booleans by its own rows (`value_rows[v]`: group →
 /// rows holding value `v`). `result[g]` is group `g`'s count.
+#[allow(clippy::too_many_arguments)]
 pub fn count_rows_grouped(
     sks: &tfhe::integer::ServerKey,
     tables: &impl SlotSelectors,
