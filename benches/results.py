@@ -86,6 +86,8 @@ def group_run(ck: iocz.ClientKey, sk: iocz.ServerKey, rows: int) -> dict[str, ob
     common = frame["sha256"].value_counts(sort=True)["sha256"].to_list()
     planted = common[:2] + common[-2:]
     query = iocz.Query.create(ck, [iocz.Ioc("sha256", v) for v in planted], server_key=sk)
+    folder = Path(tempfile.mkdtemp())
+    manifest = query.save(folder / "q.iocz", manifest_dir=folder / "queries")  # scans need its fingerprint
     figures: dict[str, object] = {
         "rows": frame.height,
         "groups": frame["host"].n_unique(),
@@ -99,10 +101,8 @@ def group_run(ck: iocz.ClientKey, sk: iocz.ServerKey, rows: int) -> dict[str, ob
         result = iocz.scan(frame, query, {"sha256": "sha256"}, group_by=group_by, bits=64, progress=False)
         figures[f"{label}_seconds"] = round(time.perf_counter() - t, 1)
         figures[f"{label}_pbs"] = _iocz.pbs_count()
-        with tempfile.TemporaryDirectory() as tmp:
-            manifest = query.save(Path(tmp) / "q.iocz", manifest_dir=Path(tmp) / "queries")
-            result.save(Path(tmp) / "r.iocz")
-            out = iocz.Result.load(Path(tmp) / "r.iocz").decrypt(ck, manifest=manifest)
+        result.save(folder / f"r-{label}.iocz")
+        out = iocz.Result.load(folder / f"r-{label}.iocz").decrypt(ck, manifest=manifest)
         got = dict(out.totals.select("group", "rows_matching_any").iter_rows())
         want = dict(truth.iter_rows()) if group_by else {None: int(truth["n"].sum())}
         figures[f"{label}_correct"] = got == want

@@ -80,6 +80,8 @@ def test_agency_shell_lines_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     ran = 0
     for line in block.replace("\\\n", " ").splitlines():
         words = shlex.split(line, comments=True)
+        if words[:3] == ["iocz", "inspect", "r.iocz"]:
+            continue  # a result: made by the company's scan, not by these agency lines
         if words[:2] in (["iocz", "keygen"], ["iocz", "query"], ["iocz", "inspect"]):
             assert main(words[1:]) == 0, line
             ran += 1
