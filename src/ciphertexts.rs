@@ -11,6 +11,7 @@ use tfhe::{
 };
 
 use crate::error::Result;
+use crate::kernels::counter;
 use crate::params::{self, COUNT_BLOCKS};
 use crate::wire::envelope::{self, check_key, Kind};
 use crate::wire::ids::{KeyId, SetId};
@@ -100,7 +101,7 @@ pub fn seal_counts(id: KeyId, set: SetId, counts: &[RadixCiphertext]) -> Result<
     out.extend_from_slice(&set);
     out.extend_from_slice(&(counts.len() as u32).to_le_bytes());
     for count in counts {
-        if count.blocks().iter().all(is_trivial_zero) {
+        if count.blocks().iter().all(counter::is_trivial_zero) {
             out.extend_from_slice(&0u32.to_le_bytes());
             continue;
         }
@@ -109,12 +110,6 @@ pub fn seal_counts(id: KeyId, set: SetId, counts: &[RadixCiphertext]) -> Result<
         out.extend_from_slice(&sealed);
     }
     Ok(out)
-}
-
-/// The block is a trivial encryption of zero (zero mask and body), whatever noise level and
-/// degree it claims.
-fn is_trivial_zero(block: &Ciphertext) -> bool {
-    *block.ct.get_body().data == 0 && block.ct.get_mask().as_ref().iter().all(|&x| x == 0)
 }
 
 /// Read per-slot counts: the key, the set they belong to, and one count per slot (None: a

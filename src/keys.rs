@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use tfhe::conformance::ParameterSetConformant;
 use tfhe::core_crypto::prelude::GlweSecretKeyOwned;
+use tfhe::integer::compression_keys::CompressedCompressionKey;
 use tfhe::integer::RadixCiphertext;
 use tfhe::prelude::*;
 use tfhe::safe_serialization::DeserializationConfig;
@@ -243,22 +244,24 @@ pub struct ServerKey {
     compressed: Arc<Vec<u8>>,
 }
 
-/// `compressed` is an iocz server key as sent: compression and re-randomisation keys, no
-/// decompression key; its compression key conforms to the pinned compression parameters and
-/// the rest to [`params::config_without_compression`].
-fn is_sent_server_key(compressed: &CompressedServerKey) -> bool {
+/// Split an iocz server key as sent into the rest and its compression key, each checked against
+/// the pinned parameters (the compression key against the compression parameters, the rest
+/// against [`params::config_without_compression`]: tfhe's own check wants a decompression key,
+/// which the company never receives). None if it does not conform or carries a decompression key.
+fn split_sent(
+    compressed: CompressedServerKey,
+) -> Option<(CompressedServerKey, CompressedCompressionKey)> {
     let (int, ksk, compression, decompression, ns, nsc, rerand, oprf, tag) =
-        compressed.clone().into_raw_parts();
-    let Some(compression) = compression else {
-        return false;
-    };
+        compressed.into_raw_parts();
+    let compression = compression?;
     let compression_params =
         CompressionKeyConformanceParams::from((params::COMPUTE.into(), params::COMPRESSION));
     let rest =
         CompressedServerKey::from_raw_parts(int, ksk, None, None, ns, nsc, rerand, oprf, tag);
-    decompression.is_none()
+    (decompression.is_none()
         && compression.is_conformant(&compression_params)
-        && rest.is_conformant(&params::config_without_compression().into())
+        && rest.is_conformant(&params::config_without_compression().into()))
+    .then_some((rest, compression))
 }
 
 impl ServerKey {
@@ -272,20 +275,22 @@ impl ServerKey {
         Self::expand(id, compressed, bytes)
     }
 
+    /// Check (see [`split_sent`]) and expand a compressed server key whose serialized form is
+    /// `bytes`.
     fn expand(id: KeyId, compressed: CompressedServerKey, bytes: Vec<u8>) -> Result<ServerKey> {
-        let (int, ksk, compression, _, _, _, rerand, _, tag) = compressed.into_raw_parts();
-        let missing = |what: &str| {
-            Error::Format(format!(
-                "server key {id} has no {what} key: it was made by an older iocz; the agency \
-                 must make a new key pair"
-            ))
+        let Some((rest, compression)) = split_sent(compressed) else {
+            return Err(Error::Format(format!(
+                "server key {id} is not made with iocz's parameters ({}), or was made by an \
+                 older iocz: the agency must make a new key pair",
+                params::PARAMETER_SET
+            )));
         };
-        let compression = compression
-            .ok_or_else(|| missing("compression"))?
-            .decompress()
-            .into_raw_parts();
+        let (int, ksk, _, _, _, _, rerand, _, tag) = rest.into_raw_parts();
         let Some(CompressedReRandomizationKey::DerivedCPKWithoutKeySwitch { cpk }) = rerand else {
-            return Err(missing("re-randomisation"));
+            return Err(Error::Format(format!(
+                "server key {id} has no re-randomisation key: it was made by an older iocz; the \
+                 agency must make a new key pair"
+            )));
         };
         let hl = tfhe::ServerKey::from_raw_parts(
             int.decompress(),
@@ -301,7 +306,7 @@ impl ServerKey {
         Ok(ServerKey {
             id,
             hl,
-            compression,
+            compression: compression.decompress().into_raw_parts(),
             rerand: cpk.decompress().into_raw_parts(),
             compressed: Arc::new(bytes),
         })
@@ -311,8 +316,7 @@ impl ServerKey {
     /// parameters, then expand it.
     pub fn from_bytes(bytes: &[u8]) -> Result<ServerKey> {
         let (id, payload) = envelope::open(bytes, Kind::ServerKey)?;
-        // Conformance is checked by `is_sent_server_key` (tfhe's own check wants a
-        // decompression key, which the company never receives).
+        // Conformance is checked by `expand` (`split_sent`).
         let compressed: CompressedServerKey =
             DeserializationConfig::new(params::MAX_SERVER_KEY_BYTES)
                 .disable_conformance()
@@ -320,13 +324,6 @@ impl ServerKey {
                 .map_err(|e| {
                     Error::Format(format!("server key {id} is corrupted or too large: {e}"))
                 })?;
-        if !is_sent_server_key(&compressed) {
-            return Err(Error::Format(format!(
-                "server key {id} is not made with iocz's parameters ({}), or was made by an \
-                 older iocz: the agency must make a new key pair",
-                params::PARAMETER_SET
-            )));
-        }
         if compressed.tag().data() != id.0 {
             return Err(Error::Format(format!(
                 "server key {id}: header and key tag disagree"

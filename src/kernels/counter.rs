@@ -140,10 +140,20 @@ impl OneHotCounter {
     }
 }
 
+fn zero_mask(block: &Ciphertext) -> bool {
+    block.ct.get_mask().as_ref().iter().all(|&x| x == 0)
+}
+
+/// The block is a trivial encryption of zero (zero mask and body), whatever noise level and
+/// degree it claims (see [`trivial_zero`]).
+pub fn is_trivial_zero(block: &Ciphertext) -> bool {
+    *block.ct.get_body().data == 0 && zero_mask(block)
+}
+
 /// The value of a block with a zero mask (trivial, whatever noise level it claims: see
 /// [`trivial_zero`]), or None.
 fn trivial_value(sks: &ServerKey, block: &Ciphertext) -> Option<u64> {
-    if !block.ct.get_mask().as_ref().iter().all(|&x| x == 0) {
+    if !zero_mask(block) {
         return None;
     }
     let mut plain = block.clone();
@@ -191,11 +201,9 @@ pub fn sum_counts(
 ) -> RadixCiphertext {
     let shortint: &ServerKey = sks.as_ref();
     // Counts that are trivially zero (untouched slots of a group) add nothing: skip them.
-    let counted = counts.iter().filter(|c| {
-        !c.blocks()
-            .iter()
-            .all(|b| trivial_value(shortint, b) == Some(0))
-    });
+    let counted = counts
+        .iter()
+        .filter(|c| !c.blocks().iter().all(is_trivial_zero));
     let Some(mut sum) = sks.sum_ciphertexts_parallelized::<RadixCiphertext, _>(counted) else {
         let block = match anchor {
             Some(a) => canonical_constant(shortint, a, &shortint.generate_lookup_table(|_| 0)),
