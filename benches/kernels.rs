@@ -76,6 +76,42 @@ fn kernels(c: &mut Criterion) {
             std::slice::from_ref(&cell_radix),
         )
     });
+    lookup_kernels(c, &client, &server);
+}
+
+/// The lookup kernel's parts: one external product (a record read in a single 2048-position
+/// window: rotation + extraction), one CMux tree level, and one whole record lookup and count
+/// (1 IOC, 1,000 values, 64-bit tags: 3 candidates, tag test, gating, refresh).
+fn lookup_kernels(c: &mut Criterion, client: &ClientKey, server: &ServerKey) {
+    use iocz::lookup::{eval, ggsw, query::delta, query::LookupQuery};
+    use tfhe::core_crypto::prelude::{cmux_assign, GlweCiphertext};
+    let key = client.glwe_secret_key();
+    let window: Vec<u64> = (0..2048u64).map(|p| (p % 16) * delta()).collect();
+    let mono = vec![ggsw::to_fourier(&ggsw::encrypt_monomial(&key, 77))];
+    bench(c, "lookup/external_product", || {
+        eval::lookup_block(&window, &mono)
+    });
+    let bit = ggsw::to_fourier(&ggsw::encrypt_bit(&key, 1));
+    let p = iocz::params::COMPUTE;
+    let glwe = || {
+        GlweCiphertext::new(
+            0u64,
+            p.glwe_dimension.to_glwe_size(),
+            p.polynomial_size,
+            p.ciphertext_modulus,
+        )
+    };
+    bench(c, "lookup/cmux_level", || {
+        let (mut a, mut b) = (glwe(), glwe());
+        cmux_assign(&mut a, &mut b, &bit);
+        a
+    });
+    let values: Vec<Digest> = (0..1000u32).map(digest).collect();
+    let weights = vec![(0..1000u64).collect::<Vec<u64>>()];
+    let query = LookupQuery::encrypt(&key, &[values[5]], 20, true).unwrap();
+    bench(c, "lookup/record/1000-values/64bit", || {
+        eval::count(server.shortint(), &query, &values, &weights, 64).unwrap()
+    });
 }
 
 criterion_group! {

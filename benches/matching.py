@@ -2,7 +2,12 @@
 distinct values, checked against plaintext Polars.
 
     python benches/matching.py --rows N --distinct D --iocs K [--bits B] [--hashes H]
-                               [--sample-slots S] [--json]
+                               [--kernel lookup|scan|auto] [--lookup-bits L]
+                               [--sample-slots S] [--compare-scan S] [--json]
+
+`--kernel` picks the kernel of the per-IOC counts (`auto`: the service layer's choice by
+predicted cost; the set is built with a lookup part unless `scan`). `--compare-scan S` also runs
+the scan kernel on about S slots in the same run (extrapolated) and reports the PBS ratio.
 
 The workload uses real SHA-256 digests (Sysmon hash events first, then IOC list hashes, then
 synthetic digests if D needs more), tiled to N rows; half of the IOCs are planted (drawn from the
@@ -79,10 +84,15 @@ def choose_iocs(df: pl.DataFrame, k: int) -> list[str]:
 
 
 def set_count_expr(
-    enc: iocz.EncryptedSet, bits: int, stride: int, column: str = "sha256", match: str = "exact"
+    enc: iocz.EncryptedSet,
+    bits: int,
+    stride: int,
+    column: str = "sha256",
+    match: str = "exact",
+    kernel: expr.KernelName = "scan",
 ) -> pl.Expr:
-    """Per-IOC counts computing every `stride`-th slot only (benchmark sampling)."""
-    kwargs = {**expr._set_kwargs(enc, match, bits, "auto"), "per_ioc": True, "slot_stride": stride}
+    """Per-IOC counts computing every `stride`-th slot only (scan-kernel sampling)."""
+    kwargs = {**expr._set_kwargs(enc, match, bits, "auto", kernel), "per_ioc": True, "slot_stride": stride}
     return expr._plugin("fhe_is_in_count", [pl.col(column)], kwargs, scalar=True)
 
 
@@ -105,7 +115,10 @@ def main() -> int:
     p.add_argument("--iocs", type=int, required=True)
     p.add_argument("--bits", type=int, default=256, choices=[64, 128, 256])
     p.add_argument("--hashes", type=int, default=2, choices=[2, 3])
-    p.add_argument("--sample-slots", type=int, default=0, help="compute about this many slots (0 = all)")
+    p.add_argument("--kernel", default="auto", choices=["auto", "lookup", "scan"])
+    p.add_argument("--lookup-bits", type=int, default=iocz._iocz.DEFAULT_LOOKUP_BITS)
+    p.add_argument("--sample-slots", type=int, default=0, help="scan kernel: compute about this many slots (0 = all)")
+    p.add_argument("--compare-scan", type=int, default=0, help="also run the scan kernel on about S slots")
     p.add_argument("--baseline-rows", type=int, default=2)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args()
@@ -119,10 +132,13 @@ def main() -> int:
     ck.server_key()
     pk = ck.public_key()
     t = time.perf_counter()
-    enc = ck.encrypt_set(iocs, hashes=args.hashes)
+    request = "scan" if args.kernel == "scan" else "lookup"
+    enc = ck.encrypt_set(iocs, hashes=args.hashes, kernel=request, lookup_bits=args.lookup_bits)
     encrypt_seconds = time.perf_counter() - t
-    stride = max(1, enc.slots // args.sample_slots) if args.sample_slots else 1
-    log(f"set: {enc!r}; slot stride {stride}")
+    column = df["sha256"]
+    kernel, reason, *_ = iocz._iocz.choose_kernel(column, enc.set_id, args.bits, 1, "exact", args.kernel)
+    stride = max(1, enc.slots // args.sample_slots) if args.sample_slots and kernel == "scan" else 1
+    log(f"set: {enc!r}; kernel {kernel} ({reason}); slot stride {stride}")
 
     anchor = ck.encrypt(iocs[0]).to_bytes()
     n_raw = 256
@@ -131,10 +147,12 @@ def main() -> int:
     log(f"raw PBS/s {raw_pbs_per_second:.1f}; baseline {baseline:.1f} PBS per row per IOC")
 
     iocz.reset_pbs_count()
+    ep_before = iocz._iocz.external_products()
     t = time.perf_counter()
-    per = df.select(set_count_expr(enc, args.bits, stride)).item()
+    per = df.select(set_count_expr(enc, args.bits, stride, kernel=kernel)).item()  # type: ignore[arg-type]
     seconds = time.perf_counter() - t
     pbs = iocz.pbs_count()
+    external_products = iocz._iocz.external_products() - ep_before
     got = ck.decrypt(per)
 
     # Truth from plaintext Polars; with sampling only computed slots are compared (others are 0).
@@ -153,7 +171,28 @@ def main() -> int:
     pbs_total = pbs / fraction
     seconds_total = seconds / fraction
     distinct = df["sha256"].n_unique()
+    k = len(set(iocs))
+    scan_compare: dict[str, object] = {}
+    if args.compare_scan and kernel == "lookup":
+        scan_set = ck.encrypt_set(iocs, hashes=args.hashes, kernel="scan")
+        s_stride = max(1, scan_set.slots // args.compare_scan)
+        values = df["sha256"].unique().to_list()
+        full, _ = iocz._iocz._planned_pbs(scan_set.set_id, values, args.bits, 1)
+        done, _ = iocz._iocz._planned_pbs(scan_set.set_id, values, args.bits, s_stride)
+        iocz.reset_pbs_count()
+        t = time.perf_counter()
+        df.select(set_count_expr(scan_set, args.bits, s_stride, kernel="scan")).item()
+        s_seconds = time.perf_counter() - t
+        s_pbs = iocz.pbs_count() / (done / full)
+        scan_compare = {
+            "scan_pbs_total_extrapolated": round(s_pbs),
+            "scan_seconds_extrapolated": round(s_seconds / (done / full), 1),
+            "scan_work_fraction_computed": round(done / full, 4),
+            "pbs_ratio_scan_over_lookup": round(s_pbs / max(pbs_total, 1), 1),
+        }
     result = {
+        "kernel": kernel,
+        "kernel_reason": reason,
         "rows": df.height,
         "distinct": distinct,
         "iocs": len(set(iocs)),
@@ -162,7 +201,13 @@ def main() -> int:
         "slots": enc.slots,
         "pbs_total": round(pbs_total),
         "pbs_per_distinct": round(pbs_total / distinct, 2),
+        "pbs_per_ioc": round(pbs_total / k, 1),
+        "external_products": external_products,
         "seconds": round(seconds_total, 1),
+        "seconds_per_ioc": round(seconds_total / k, 2),
+        "query_bytes": enc.size,
+        "query_bytes_per_ioc": round(enc.size / k),
+        **scan_compare,
         "correct": correct,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "baseline_pbs_per_row_per_ioc": round(baseline, 1),

@@ -79,6 +79,17 @@ impl ClientKey {
         self.id
     }
 
+    /// The GLWE secret key of the pinned compute parameters (the bootstrapping key's output
+    /// key): lookup queries' GGSWs and tags are encrypted under it.
+    pub fn glwe_secret_key(&self) -> GlweSecretKeyOwned<u64> {
+        match self.int.clone().into_raw_parts().atomic_pattern {
+            tfhe::shortint::client_key::atomic_pattern::AtomicPatternClientKey::Standard(s) => {
+                s.into_raw_parts().0
+            }
+            _ => unreachable!("the pinned parameters use the standard atomic pattern"),
+        }
+    }
+
     /// The integer-API client key (for decryption in kernels' tests and benches).
     pub fn integer(&self) -> &tfhe::integer::ClientKey {
         &self.int

@@ -18,6 +18,7 @@ pub mod error;
 pub mod ioc;
 pub mod kernels;
 pub mod keys;
+pub mod lookup;
 pub mod params;
 pub mod query;
 pub mod released;

@@ -4,7 +4,12 @@
 //!
 //! Wire format of the public part (after the `iocz1 set <key>` header line):
 //! `set_id[8] ‖ seed[16] ‖ hashes u8 ‖ slots u32le ‖ type u8 ‖ case_sensitive u8 ‖
-//! lengths u16le ‖ (length u16le) × lengths ‖ (len u32le ‖ value envelope) × slots`.
+//! lengths u16le ‖ (length u16le) × lengths ‖ (len u32le ‖ value envelope) × slots
+//! [‖ len u32le ‖ lookup envelope]`. The optional last part is the set's lookup query
+//! ([`crate::lookup::query`]): sets without one (`kernel="scan"`, or older iocz) end after the
+//! slots.
+
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -14,6 +19,7 @@ use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::ioc::{CanonicalIoc, IocType, SetSpec};
 use crate::keys::ClientKey;
+use crate::lookup::query::{LookupQuery, MAX_LOOKUP_BYTES};
 use crate::params;
 use crate::wire::envelope::{self, check_key, Kind};
 use crate::wire::ids::{KeyId, SetId};
@@ -40,6 +46,27 @@ pub struct EncryptedSet {
     pub spec: SetSpec,
     /// One encrypted-value envelope per slot.
     pub slots: Vec<Vec<u8>>,
+    /// The lookup query for the same IOCs, if the agency allowed the lookup kernel.
+    pub lookup: Option<Arc<SetLookup>>,
+}
+
+/// A set's lookup query, sealed as it travels and parsed.
+pub struct SetLookup {
+    /// The sealed `lookup` envelope.
+    pub bytes: Vec<u8>,
+    /// Its content.
+    pub query: LookupQuery,
+}
+
+/// What the agency allows for a set's per-IOC counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LookupOptions {
+    /// Position bits the query covers (the company's sub-tables may have up to 2^max_bits
+    /// positions; see [`crate::lookup::DEFAULT_MAX_BITS`]).
+    pub max_bits: u32,
+    /// Ask for the lookup kernel wherever it applies (`kernel="lookup"`), rather than letting
+    /// the server choose the cheaper (`kernel="auto"`).
+    pub forced: bool,
 }
 
 /// The agency-side mapping from slots to IOCs (secret: it holds the plaintext IOCs).
@@ -107,6 +134,7 @@ impl EncryptedSet {
                 cuckoo: layout.params,
                 spec,
                 slots,
+                lookup: None,
             },
             Manifest {
                 id,
@@ -115,12 +143,38 @@ impl EncryptedSet {
         ))
     }
 
+    /// Add a lookup query for the set's IOCs: one entry per real slot in slot order (the
+    /// order [`Manifest::name_counts`] reads lookup counts in), then random padding up to
+    /// `pad_to` entries. Agency side.
+    pub fn with_lookup(
+        mut self,
+        key: &ClientKey,
+        manifest: &Manifest,
+        options: LookupOptions,
+        pad_to: usize,
+    ) -> Result<EncryptedSet> {
+        let mut digests: Vec<Digest> = manifest.slots.iter().flatten().map(|s| s.0).collect();
+        while digests.len() < pad_to {
+            digests.push(Digest(rand::random()));
+        }
+        let query = LookupQuery::encrypt(
+            &key.glwe_secret_key(),
+            &digests,
+            options.max_bits,
+            options.forced,
+        )?;
+        let bytes = query.seal(self.key)?;
+        self.lookup = Some(Arc::new(SetLookup { bytes, query }));
+        Ok(self)
+    }
+
     /// Length of [`EncryptedSet::to_bytes`], without building it.
     pub fn encoded_len(&self) -> usize {
         envelope::header(Kind::Set, self.key).len()
             + FIXED_BYTES
             + 2 * self.spec.lengths.len()
             + self.slots.iter().map(|s| 4 + s.len()).sum::<usize>()
+            + self.lookup.as_ref().map_or(0, |l| 4 + l.bytes.len())
     }
 
     /// Serialize the public part.
@@ -140,6 +194,10 @@ impl EncryptedSet {
         for slot in &self.slots {
             out.extend_from_slice(&(slot.len() as u32).to_le_bytes());
             out.extend_from_slice(slot);
+        }
+        if let Some(lookup) = &self.lookup {
+            out.extend_from_slice(&(lookup.bytes.len() as u32).to_le_bytes());
+            out.extend_from_slice(&lookup.bytes);
         }
         out
     }
@@ -189,6 +247,17 @@ impl EncryptedSet {
             check_key(found, key, Kind::Value)?;
             values.push(value);
         }
+        let lookup = if r.position() < body.len() {
+            let bytes = r.prefixed(MAX_LOOKUP_BYTES)?.to_vec();
+            let (found, query) = LookupQuery::open(&bytes)?;
+            check_key(found, key, Kind::Lookup)?;
+            if query.entries() >= slots as usize {
+                return Err(r.corrupted("lookup query has more entries than the set has slots"));
+            }
+            Some(Arc::new(SetLookup { bytes, query }))
+        } else {
+            None
+        };
         r.finish()?;
         let set = EncryptedSet {
             key,
@@ -200,6 +269,7 @@ impl EncryptedSet {
             },
             spec,
             slots: values,
+            lookup,
         };
         // Conformance of every slot against the pinned parameters (decompression checks it).
         set.slots
@@ -220,12 +290,29 @@ impl Manifest {
     /// Name decrypted per-slot counts: `(canonical IOC, count)` for every real slot, in slot
     /// order. Checks what an honest server cannot produce: a count list of another length, or
     /// a non-zero count in a dummy slot (it holds a random digest no log value can equal).
+    /// A list shorter than the slots is per lookup entry: the real slots in order, then padding
+    /// entries (random digests, zero counts).
     pub fn name_counts(&self, per_slot: &[u64]) -> Result<Vec<(String, u64)>> {
+        let real: Vec<&String> = self.slots.iter().flatten().map(|s| &s.1).collect();
+        if per_slot.len() < self.slots.len() && per_slot.len() >= real.len() {
+            if per_slot[real.len()..].iter().any(|&c| c != 0) {
+                return Err(Error::Format(
+                    "a padding lookup entry has a non-zero count: the result was tampered with"
+                        .into(),
+                ));
+            }
+            return Ok(real
+                .into_iter()
+                .cloned()
+                .zip(per_slot.iter().copied())
+                .collect());
+        }
         if per_slot.len() != self.slots.len() {
             return Err(Error::Format(format!(
-                "{} per-IOC counts do not match the set's manifest ({} slots)",
+                "{} per-IOC counts do not match the set's manifest ({} slots, {} IOCs)",
                 per_slot.len(),
-                self.slots.len()
+                self.slots.len(),
+                real.len()
             )));
         }
         let mut named = Vec::with_capacity(self.slots.len());
@@ -355,6 +442,13 @@ mod tests {
         );
         let e = manifest.name_counts(&[1, 4, 0]).unwrap_err();
         assert!(e.to_string().contains("tampered"), "{e}");
-        assert!(manifest.name_counts(&[0, 4]).is_err());
+        assert!(manifest.name_counts(&[0, 4, 0, 0]).is_err());
+        // Lookup counts: one per real IOC, then padding entries that must be zero.
+        assert_eq!(
+            manifest.name_counts(&[4, 0]).unwrap(),
+            [("ioc".to_string(), 4)]
+        );
+        assert!(manifest.name_counts(&[4, 1]).is_err());
+        assert!(manifest.name_counts(&[]).is_err());
     }
 }

@@ -258,7 +258,39 @@ CASES: dict[str, tuple[Case, type[BaseException], str]] = {
         pl.exceptions.ComputeError,
         "",
     ),
+    "lookup part truncated": (
+        lambda k, o, t: iocz.EncryptedSet.from_bytes(_lookup_set(k)[:-100]),
+        iocz.FormatError,
+        "",
+    ),
+    "lookup part bigger than its prefix": (
+        lambda k, o, t: iocz.EncryptedSet.from_bytes(_lookup_set(k) + b"\x00" * 8),
+        iocz.FormatError,
+        "",
+    ),
+    "lookup kernel forced on a set without a lookup part": (
+        lambda k, o, t: pl.DataFrame({"h": [SHA]}).select(
+            pl.col("h").fhe.count_per_ioc(k.client.encrypt_set([SHA], kernel="scan"), bits=64, kernel="lookup")
+        ),
+        pl.exceptions.ComputeError,
+        "no lookup part",
+    ),
+    "unknown kernel": (lambda k, o, t: k.client.encrypt_set([SHA], kernel="fast"), iocz.InvalidInputError, "kernel"),
+    "lookup bits out of range": (
+        lambda k, o, t: k.client.encrypt_set([SHA], lookup_bits=30),
+        iocz.InvalidInputError,
+        "lookup size",
+    ),
 }
+
+_LOOKUP_SET: list[bytes] = []
+
+
+def _lookup_set(keys: Keys) -> bytes:
+    """A one-IOC set with a small lookup part (11 position bits), made once."""
+    if not _LOOKUP_SET:
+        _LOOKUP_SET.append(keys.client.encrypt_set([SHA], kernel="lookup", lookup_bits=11).to_bytes())
+    return _LOOKUP_SET[0]
 
 
 def _client(keys: Keys, tmp: Path) -> bytes:

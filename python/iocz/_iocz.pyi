@@ -14,6 +14,10 @@ IOC_TYPES: tuple[str, ...]
 RELEASE_WIDTHS: tuple[int, ...]
 #: Domain match modes (equal to ``get_args(DomainMatch)``, tested).
 DOMAIN_MATCHES: tuple[str, ...]
+#: Kernel requests: "auto", "lookup", "scan".
+KERNELS: list[str]
+#: Position bits a lookup part covers by default.
+DEFAULT_LOOKUP_BITS: int
 
 class IoczError(ValueError): ...
 class FormatError(IoczError): ...
@@ -97,6 +101,8 @@ class EncryptedSet:
     @property
     def size(self) -> int: ...
     @property
+    def lookup(self) -> tuple[int, int, int, str] | None: ...
+    @property
     def ioc_type(self) -> str: ...
     @property
     def case_sensitive(self) -> bool: ...
@@ -128,6 +134,8 @@ class ClientKey:
         extra_lengths: Sequence[int] = ...,
         pad_to: int = 0,
         hashes: int = 2,
+        kernel: str = "auto",
+        lookup_bits: int = ...,
     ) -> EncryptedSet: ...
     def decrypt(
         self, obj: bytes | EncryptedValue
@@ -159,7 +167,13 @@ def count_grouped(
     bits: int,
     digit_bits: int = 0,
     match: str = "exact",
+    kernel: str = "auto",
 ) -> list[tuple[bytes, bytes]]: ...
+def choose_kernel(
+    values: pl.Series, set: str, bits: int, groups: int = 1, match: str = "exact", kernel: str = "auto"
+) -> tuple[str, str, int, int | None, int | None, int | None]: ...
+def lookup_query_bytes(entries: int, max_bits: int) -> int: ...
+def external_products() -> int: ...
 def write_atomic(path: str | PathLike[str], data: bytes, *, secret: bool = False, overwrite: bool = False) -> None: ...
 def canonical_iocs(
     values: Sequence[str], type: IocType, case_sensitive: bool = False

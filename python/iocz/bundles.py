@@ -106,10 +106,20 @@ class Query:
         case_sensitive: bool = False,
         pad_to: int = 0,
         count_bits: int = 32,
+        kernel: str = "auto",
+        lookup_bits: int = _iocz.DEFAULT_LOOKUP_BITS,
     ) -> Query:
         """Encrypt ``iocs`` (one set per type; duplicates merged, labels kept in the manifest).
         ``count_bits`` (16 or 32) is the width of the counts the company releases: a count
-        that does not fit decrypts as ``2**count_bits - 1`` ("at least"), never wraps."""
+        that does not fit decrypts as ``2**count_bits - 1`` ("at least"), never wraps.
+
+        ``kernel``: ``"auto"`` (default) adds a lookup part (GGSW-encrypted positions, about
+        ``lookup_query_bytes(1, lookup_bits)`` per IOC) and lets the company run whichever kernel
+        is cheaper for its data; ``"lookup"`` asks for the lookup kernel wherever it applies;
+        ``"scan"`` sends no lookup part (smallest query, cost per distinct log value).
+        ``lookup_bits`` bounds the company's table: 3·2^lookup_bits positions."""
+        if kernel not in _iocz.KERNELS:
+            raise ValueError(f"kernel must be one of {tuple(_iocz.KERNELS)}, not {kernel!r}")
         items = list(iocs.iocs if isinstance(iocs, ImportReport) else iocs)
         if not items:
             raise ValueError("a query needs at least one IOC")
@@ -130,7 +140,14 @@ class Query:
                 for k, v in (("values", ioc.value), ("labels", ioc.label), ("sources", ioc.source)):
                     if v and v not in entry[k]:
                         entry[k].append(v)
-            enc = key.encrypt_set([i.value for i in group], ioc_type, case_sensitive=case_sensitive, pad_to=pad_to)
+            enc = key.encrypt_set(
+                [i.value for i in group],
+                ioc_type,
+                case_sensitive=case_sensitive,
+                pad_to=pad_to,
+                kernel=kernel,
+                lookup_bits=lookup_bits,
+            )
             match = domain_match if ioc_type == "domain" else "exact"
             sets.append(QuerySet(enc, ioc_type, match, enc.case_sensitive))
             manifest_sets.append(
@@ -139,6 +156,12 @@ class Query:
         query = cls(sets, key.fingerprint, server_key or key.server_key(), count_bits=count_bits)
         query._manifest = {"key": key.fingerprint, "sets": manifest_sets}
         return query
+
+    def ioc_counts(self) -> list[int]:
+        """Distinct IOCs per set (agency side: needs the manifest of a query created here)."""
+        if self._manifest is None:
+            raise ValueError("IOC counts need the query's manifest (a query created in this process)")
+        return [len(m["iocs"]) for m in self._manifest["sets"]]
 
     def _meta(self, embed_server_key: bool) -> dict[str, Any]:
         return {

@@ -112,7 +112,10 @@ def query(args: argparse.Namespace) -> int:
         case_sensitive=args.case_sensitive,
         pad_to=args.pad_to,
         count_bits=args.count_bits,
+        kernel=args.kernel,
+        lookup_bits=args.lookup_bits,
     )
+    _print_query_sizes(q, args.lookup_bits)
     mpath = q.save(
         args.out,
         manifest_dir=manifest_dir(args.key),
@@ -125,9 +128,32 @@ def query(args: argparse.Namespace) -> int:
         f"{q.count_bits}-bit counts)"
     )
     for s in q.sets:
-        print(f"  {s.ioc_type:<9} {s.set.slots:>6} slots  match={s.match}  lengths={s.set.lengths or '-'}")
+        print(
+            f"  {s.ioc_type:<9} {s.set.slots:>6} slots  match={s.match}  lengths={s.set.lengths or '-'}  "
+            f"{_lookup_line(s.set.lookup)}"
+        )
     print(f"manifest (secret, stays here): {mpath}")
     return EXIT_OK
+
+
+def _lookup_line(lookup: tuple[int, int, int, str] | None) -> str:
+    if lookup is None:
+        return "kernel=scan (no lookup part)"
+    entries, bits, size, kernel = lookup
+    return f"kernel={kernel}: lookup part {entries} entries, 3 x 2^{bits} positions at most, {_size(size)}"
+
+
+def _print_query_sizes(q: Query, lookup_bits: int) -> None:
+    """Before writing: the query's size with and without lookup parts (the agency's choice)."""
+    scan_only = sum(s.set.size - (s.set.lookup[2] if s.set.lookup else 0) for s in q.sets)
+    lookup = sum(
+        s.set.lookup[2] if s.set.lookup else _iocz.lookup_query_bytes(n, lookup_bits)
+        for s, n in zip(q.sets, q.ioc_counts(), strict=True)
+    )
+    print(
+        f"query size: kernel=scan {_size(scan_only)}; kernel=auto|lookup {_size(scan_only + lookup)} "
+        f"(lookup parts {_size(lookup)}, --lookup-bits {lookup_bits})"
+    )
 
 
 def _inspect_result(path: str) -> None:
@@ -174,7 +200,7 @@ def inspect(args: argparse.Namespace) -> int:
         case = f"case_sensitive={s.case_sensitive}  " if s.ioc_type == "substring" else ""
         print(
             f"  {s.ioc_type:<9} {s.set.slots:>6} slots ({s.set.hashes} hashes)  match={s.match}  "
-            f"{case}declared lengths: {lengths}"
+            f"{case}declared lengths: {lengths}  {_lookup_line(s.set.lookup)}"
         )
     return EXIT_OK
 
@@ -241,6 +267,7 @@ def scan(args: argparse.Namespace) -> int:
         time_column=args.time_column,
         checkpoint=checkpoint,
         partition_size=args.partition_size,
+        kernel=args.kernel,
         bits=args.bits,
         progress=not args.no_progress,
         force=args.force,
@@ -374,6 +401,20 @@ def _parser() -> argparse.ArgumentParser:
         help="width of the counts the company returns (default 32); a count that does not fit comes back as "
         "2^bits-1, 'at least', never wrapped",
     )
+    p.add_argument(
+        "--kernel",
+        default="auto",
+        choices=list(_iocz.KERNELS),
+        help="auto (default): add a lookup part and let the company run the cheaper kernel; lookup: ask for the "
+        "lookup kernel; scan: no lookup part (smallest query, cost per distinct log value)",
+    )
+    p.add_argument(
+        "--lookup-bits",
+        type=int,
+        default=_iocz.DEFAULT_LOOKUP_BITS,
+        help=f"largest company table the lookup part covers: 3 x 2^N positions (default {_iocz.DEFAULT_LOOKUP_BITS}; "
+        "each extra bit adds 3 GGSWs, ~96 KiB, per IOC)",
+    )
     p.add_argument("--server-key", help="server key to embed (default: server.key next to --key)")
     p.add_argument(
         "--reference-server-key",
@@ -426,6 +467,12 @@ def _parser() -> argparse.ArgumentParser:
         default=256,
         choices=[64, 128, 256],
         help="digest bits compared (fewer: faster, false-match probability ~ candidates/2^bits)",
+    )
+    p.add_argument(
+        "--kernel",
+        default="auto",
+        choices=list(_iocz.KERNELS),
+        help="per-IOC counts: auto (default, the cheaper predicted of those the query allows), scan or lookup",
     )
     p.add_argument(
         "--force",

@@ -36,6 +36,8 @@ _LIB = Path(__file__).parent
 
 Bits = Literal[64, 128, 256]
 DigitBits = Literal["auto", 2, 4]
+#: Which kernel counts per IOC: cheaper predicted, or forced.
+KernelName = Literal["auto", "lookup", "scan"]
 
 #: How many ``eq``/``is_in`` expressions remember their fused count (least recently used dropped).
 FUSED_TABLE_SIZE = 1024
@@ -74,15 +76,19 @@ def _match_kwargs(bits: int, digit_bits: DigitBits) -> dict[str, int]:
     return {"bits": bits, "digit_bits": 0 if digit_bits == "auto" else int(digit_bits)}
 
 
-def _set_kwargs(iocs: EncryptedSet, match: DomainMatch, bits: int, digit_bits: DigitBits) -> dict[str, Any]:
+def _set_kwargs(
+    iocs: EncryptedSet, match: DomainMatch, bits: int, digit_bits: DigitBits, kernel: KernelName = "auto"
+) -> dict[str, Any]:
     """Validated kwargs of the set plugins (``fhe_is_in``, ``fhe_is_in_count``), without ``per_ioc``."""
+    if kernel not in _iocz.KERNELS:
+        raise ValueError(f"kernel must be one of {tuple(_iocz.KERNELS)}, not {kernel!r}")
     if not isinstance(iocs, EncryptedSet):
         raise TypeError(f"is_in needs an iocz.EncryptedSet, not {type(iocs).__name__}")
     if match not in _iocz.DOMAIN_MATCHES:
         raise ValueError(f"match must be one of {_iocz.DOMAIN_MATCHES}, not {match!r}")
     if match == "subdomain" and iocs.ioc_type != "domain":
         raise ValueError(f'match="subdomain" needs a domain set, not a {iocs.ioc_type} set')
-    return {"set": iocs.set_id, "match": match, **_match_kwargs(bits, digit_bits)}
+    return {"set": iocs.set_id, "match": match, "kernel": kernel, **_match_kwargs(bits, digit_bits)}
 
 
 def _value(value: EncryptedValue | bytes) -> EncryptedValue:
@@ -193,13 +199,20 @@ class FheExpr:
         return _typed(out, "counts" if per_ioc else "count", iocs.fingerprint)
 
     def count_in(
-        self, iocs: EncryptedSet, *, match: DomainMatch = "exact", bits: Bits = 256, digit_bits: DigitBits = "auto"
+        self,
+        iocs: EncryptedSet,
+        *,
+        match: DomainMatch = "exact",
+        bits: Bits = 256,
+        digit_bits: DigitBits = "auto",
+        kernel: KernelName = "auto",
     ) -> pl.Expr:
         """Encrypted number of rows matching at least one IOC of ``iocs`` (one count per group).
 
-        Fused: computed from the distinct values and the cuckoo slots. Same inputs as :meth:`is_in`.
+        Fused: computed from the distinct values and the cuckoo slots. Same inputs as :meth:`is_in`;
+        ``kernel`` as in :meth:`count_per_ioc` (rows with several candidates always use the scan).
         """
-        return self._set_count(iocs, _set_kwargs(iocs, match, bits, digit_bits), per_ioc=False)
+        return self._set_count(iocs, _set_kwargs(iocs, match, bits, digit_bits, kernel), per_ioc=False)
 
     def is_in(
         self, iocs: EncryptedSet, *, match: DomainMatch = "exact", bits: Bits = 256, digit_bits: DigitBits = "auto"
@@ -229,14 +242,18 @@ class FheExpr:
         match: DomainMatch = "exact",
         bits: Bits = 256,
         digit_bits: DigitBits = "auto",
+        kernel: KernelName = "auto",
     ) -> pl.Expr:
         """Encrypted number of rows containing each IOC of ``iocs``, as one ``Encrypted("counts")``
         value per group; ``ClientKey.decrypt`` turns it into ``{ioc: count}`` with the set's manifest.
 
+        ``kernel``: ``"auto"`` runs whichever of the scan kernel (cost per distinct value) and the
+        lookup kernel (cost per IOC; needs a set made with ``kernel="auto"`` or ``"lookup"``) is
+        predicted cheaper for this column; ``"scan"`` or ``"lookup"`` force one.
         Without ``iocs``, it follows ``.fhe.is_in(iocs, ...)`` and uses that call's options.
         """
         if iocs is not None:
-            return self._set_count(iocs, _set_kwargs(iocs, match, bits, digit_bits), per_ioc=True)
+            return self._set_count(iocs, _set_kwargs(iocs, match, bits, digit_bits, kernel), per_ioc=True)
         fused = _FUSED.get(self._expr)
         if fused is None or fused.per_ioc is None:
             raise TypeError(".fhe.count_per_ioc() follows .fhe.is_in(iocs); or pass the set: .fhe.count_per_ioc(iocs)")

@@ -102,5 +102,12 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parameter_set, m)?)?;
     m.add_function(wrap_pyfunction!(_force_panic, m)?)?;
     m.add_function(wrap_pyfunction!(reset_pbs_count, m)?)?;
-    m.add_function(wrap_pyfunction!(pbs_count, m)?)
+    m.add_function(wrap_pyfunction!(pbs_count, m)?)?;
+    m.add_function(wrap_pyfunction!(external_products, m)?)
+}
+
+/// External products (CMux steps, rotations) run by lookups in this process.
+#[pyfunction]
+fn external_products() -> u64 {
+    crate::lookup::eval::external_products()
 }

@@ -15,6 +15,7 @@ use crate::py::files::{check_owner_only, human_size, read_file, write_file};
 use crate::py::registry;
 use crate::py::sets::{IocArg, PyEncryptedSet};
 use crate::py::values::{CiphertextArg, DigestArg, EncryptedValue};
+use crate::query::kernel::KernelRequest;
 use crate::query::sets::{self, IocInput, SetOptions};
 
 /// The agency's secret key (pinned 128-bit parameters). Never give it to the other party.
@@ -88,7 +89,9 @@ impl PyClientKey {
     /// `case_sensitive`; `extra_lengths` declares decoy substring/prefix lengths and `pad_to`
     /// sizes the table for at least that many IOCs, to hide the real ones. The result is loaded
     /// in this process, with its manifest.
-    #[pyo3(signature = (iocs, r#type = "sha256", *, case_sensitive = false, extra_lengths = Vec::new(), pad_to = 0, hashes = 2))]
+    /// `kernel` (`auto`, `lookup`, `scan`) decides whether a lookup part covering `lookup_bits`
+    /// position bits is added (not for `scan`).
+    #[pyo3(signature = (iocs, r#type = "sha256", *, case_sensitive = false, extra_lengths = Vec::new(), pad_to = 0, hashes = 2, kernel = "auto", lookup_bits = crate::lookup::DEFAULT_MAX_BITS))]
     #[allow(clippy::too_many_arguments)]
     fn encrypt_set(
         &self,
@@ -99,6 +102,8 @@ impl PyClientKey {
         extra_lengths: Vec<u16>,
         pad_to: usize,
         hashes: u8,
+        kernel: &str,
+        lookup_bits: u32,
     ) -> PyResult<PyEncryptedSet> {
         let options = SetOptions {
             ioc_type: IocType::from_name(r#type)?,
@@ -106,6 +111,7 @@ impl PyClientKey {
             extra_lengths,
             pad_to,
             hashes,
+            lookup: KernelRequest::from_name(kernel)?.lookup_options(lookup_bits),
         };
         let iocs: Vec<IocInput> = iocs.into_iter().map(|i| i.0).collect();
         run(py, || {

@@ -98,17 +98,18 @@ pub fn selectors() -> &'static SelectorCache {
 }
 
 /// Run `f` on the query over loaded set `set` (hex id) with its loaded server key, domain match
-/// `mode` and comparison settings, checked to fit together.
+/// `mode`, comparison settings and `kernel` (`auto`, `scan`, `lookup`), checked to fit together.
 pub fn with_set_query<T>(
     set: &str,
     bits: usize,
     digit_bits: usize,
     mode: &str,
+    kernel: &str,
     f: impl FnOnce(SetQuery<'_>) -> Result<T>,
 ) -> Result<T> {
     let set = self::set(parse_set_id(set)?)?;
     let sk = server_key(set.key)?;
-    let options = MatchOptions::new(bits, digit_bits)?;
+    let options = MatchOptions::new(bits, digit_bits)?.with_kernel(kernel)?;
     f(SetQuery::new(
         &set,
         &sk,

@@ -139,6 +139,17 @@ impl PyEncryptedSet {
         self.inner.encoded_len()
     }
 
+    /// The lookup part, if any: `(entries, position bits covered, bytes, kernel asked for:
+    /// "lookup" or "auto")`.
+    #[getter]
+    fn lookup(&self) -> Option<(usize, u32, usize, &'static str)> {
+        self.inner.lookup.as_ref().map(|l| {
+            let q = &l.query;
+            let kernel = if q.forced() { "lookup" } else { "auto" };
+            (q.entries(), q.max_bits(), l.bytes.len(), kernel)
+        })
+    }
+
     /// IOC type of the members (`"sha256"`, `"domain"`, ...).
     #[getter]
     fn ioc_type(&self) -> &'static str {

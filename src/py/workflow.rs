@@ -118,7 +118,7 @@ fn release_counts<'py>(
 /// loaded set `set`, `groups[i]` being row i's group index (< `n_groups`): one comparison pass
 /// for all groups.
 #[pyfunction]
-#[pyo3(signature = (values, groups, n_groups, set, bits, digit_bits = 0, r#match = "exact"))]
+#[pyo3(signature = (values, groups, n_groups, set, bits, digit_bits = 0, r#match = "exact", kernel = "auto"))]
 #[allow(clippy::too_many_arguments)]
 fn count_grouped<'py>(
     py: Python<'py>,
@@ -129,6 +129,7 @@ fn count_grouped<'py>(
     bits: usize,
     digit_bits: usize,
     r#match: &str,
+    kernel: &str,
 ) -> PyResult<Vec<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)>> {
     let (values, groups) = (values.0, groups.0);
     let out = run(py, || {
@@ -138,7 +139,7 @@ fn count_grouped<'py>(
             .iter()
             .map(|g| g.ok_or_else(|| Error::InvalidInput("group indices must not be null".into())))
             .collect::<Result<_, Error>>()?;
-        registry::with_set_query(set, bits, digit_bits, r#match, |q| {
+        registry::with_set_query(set, bits, digit_bits, r#match, kernel, |q| {
             let (rows, expanded) = expand(&values, q.spec(), q.mode())?;
             q.count_grouped(&rows, &groups, n_groups, &expanded)
         })
@@ -147,6 +148,52 @@ fn count_grouped<'py>(
         .into_iter()
         .map(|(a, b)| (PyBytes::new(py, &a), PyBytes::new(py, &b)))
         .collect())
+}
+
+/// The kernel per-IOC counts of `values` (a whole column) against loaded set `set` will run
+/// in `groups` groups, and why: `(kernel, reason, predicted scan PBS, predicted lookup PBS or
+/// None, predicted lookup external products or None, sub-table bits or None)`. `kernel` is the
+/// caller's request (`auto`, `scan`, `lookup`).
+#[pyfunction]
+#[pyo3(signature = (values, set, bits, groups = 1, r#match = "exact", kernel = "auto"))]
+#[allow(clippy::type_complexity)]
+fn choose_kernel(
+    py: Python<'_>,
+    values: PySeries,
+    set: &str,
+    bits: usize,
+    groups: usize,
+    r#match: &str,
+    kernel: &str,
+) -> PyResult<(
+    &'static str,
+    String,
+    u64,
+    Option<u64>,
+    Option<u64>,
+    Option<u32>,
+)> {
+    let values = values.0;
+    Ok(run(py, || {
+        registry::with_set_query(set, bits, 0, r#match, kernel, |q| {
+            let (_, expanded) = expand(&values, q.spec(), q.mode())?;
+            let c = q.choice(&expanded.candidate_rows(), groups)?;
+            Ok((
+                c.kernel.name(),
+                c.reason,
+                c.scan_pbs,
+                c.lookup.map(|l| l.pbs),
+                c.lookup.map(|l| l.external_products),
+                c.lookup.map(|l| l.table_bits),
+            ))
+        })
+    })?)
+}
+
+/// Predicted bytes of a lookup query of `entries` IOCs covering `max_bits` position bits.
+#[pyfunction]
+fn lookup_query_bytes(entries: usize, max_bits: u32) -> u64 {
+    crate::lookup::cost::query_bytes(entries, max_bits)
 }
 
 /// Canonical text of each IOC of `type` (as `encrypt_set` would store it), or the reason it is
@@ -190,6 +237,13 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(total_count, m)?)?;
     m.add_function(wrap_pyfunction!(release_counts, m)?)?;
     m.add_function(wrap_pyfunction!(count_grouped, m)?)?;
+    m.add_function(wrap_pyfunction!(choose_kernel, m)?)?;
+    m.add_function(wrap_pyfunction!(lookup_query_bytes, m)?)?;
+    m.add(
+        "KERNELS",
+        crate::query::kernel::KernelRequest::NAMES.to_vec(),
+    )?;
+    m.add("DEFAULT_LOOKUP_BITS", crate::lookup::DEFAULT_MAX_BITS)?;
     m.add_function(wrap_pyfunction!(canonical_iocs, m)?)?;
     Ok(())
 }

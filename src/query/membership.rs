@@ -13,12 +13,15 @@ use tfhe::integer::IntegerCiphertext;
 use tfhe::shortint::Ciphertext;
 
 use crate::ciphertexts;
+use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::ioc::{DomainMatch, IocType, SetSpec};
 use crate::kernels::row_matching::{self, Expanded};
 use crate::kernels::set_matching::SlotMatches;
 use crate::kernels::{counter, set_matching};
 use crate::keys::ServerKey;
+use crate::lookup;
+use crate::query::kernel::{self, Choice, Kernel};
 use crate::query::options::MatchOptions;
 use crate::query::selector_cache::{CachedSlotSelectors, SelectorCache};
 use crate::set::EncryptedSet;
@@ -90,6 +93,45 @@ impl<'a> SetQuery<'a> {
         self.tables.options.bits
     }
 
+    /// The kernel for per-IOC counts of distinct `rows` (digest, multiplicity) in `groups`
+    /// groups, and why: the caller's if it named one, else the cheaper predicted.
+    pub fn choice(&self, rows: &[(Digest, u64)], groups: usize) -> Result<Choice> {
+        let scan_pbs = set_matching::planned_pbs(&self.set.cuckoo, rows, None, self.bits(), 1);
+        let max_weight = rows.iter().map(|r| r.1).max().unwrap_or(0);
+        let mut choice = kernel::choose(
+            self.set,
+            rows.len(),
+            max_weight,
+            groups,
+            self.bits(),
+            scan_pbs,
+        );
+        if let Some(k) = self.tables.options.kernel {
+            if k == Kernel::Lookup && self.set.lookup.is_none() {
+                return Err(Error::InvalidInput(
+                    "kernel=\"lookup\" needs a query made with kernel=\"lookup\" or \"auto\" \
+                     (this set has no lookup part)"
+                        .into(),
+                ));
+            }
+            if k != choice.kernel {
+                choice.reason = format!("the caller asked for it ({})", choice.reason);
+            }
+            choice.kernel = k;
+        }
+        Ok(choice)
+    }
+
+    /// Per-IOC counts through the lookup kernel: `[group][entry]`.
+    fn lookup_counts(
+        &self,
+        digests: &[Digest],
+        weights: &[Vec<u64>],
+    ) -> Result<Vec<Vec<tfhe::integer::RadixCiphertext>>> {
+        let l = self.set.lookup.as_ref().expect("checked by choice");
+        lookup::eval::count(self.sk.shortint(), &l.query, digests, weights, self.bits())
+    }
+
     /// The sealed answer to `what` for the expanded distinct values of a column.
     /// `slot_stride` > 1 (benchmarks only) computes every n-th slot.
     pub fn count(
@@ -99,22 +141,27 @@ impl<'a> SetQuery<'a> {
         slot_stride: usize,
     ) -> Result<Vec<u8>> {
         let anchor = self.anchor();
-        let per_slot = || {
-            set_matching::count_per_slot(
+        let rows = expanded.candidate_rows();
+        let per_ioc = || -> Result<Vec<tfhe::integer::RadixCiphertext>> {
+            if self.choice(&rows, 1)?.kernel == Kernel::Lookup {
+                let (digests, weights): (Vec<Digest>, Vec<u64>) = rows.iter().copied().unzip();
+                return Ok(self.lookup_counts(&digests, &[weights])?.remove(0));
+            }
+            Ok(set_matching::count_per_slot(
                 self.sk.shortint(),
                 &self.tables,
                 &anchor,
                 &self.set.cuckoo,
-                &expanded.candidate_rows(),
+                &rows,
                 self.bits(),
                 slot_stride,
-            )
+            ))
         };
         match what {
-            SetCount::PerIoc => ciphertexts::seal_counts(self.set.key, self.set.id, &per_slot()),
+            SetCount::PerIoc => ciphertexts::seal_counts(self.set.key, self.set.id, &per_ioc()?),
             SetCount::AnyIoc if self.set.spec.single_candidate(self.mode) => {
                 // One candidate per row: rows with a match = Σ per-IOC counts.
-                let total = counter::sum_counts(self.sk.integer(), &per_slot(), Some(&anchor));
+                let total = counter::sum_counts(self.sk.integer(), &per_ioc()?, Some(&anchor));
                 ciphertexts::seal_count(self.set.key, &total)
             }
             SetCount::AnyIoc => {
@@ -168,13 +215,29 @@ impl<'a> SetQuery<'a> {
             }
         }
         let sks = self.sk.shortint();
-        let matches = SlotMatches::new(
-            sks,
-            &self.tables,
-            &self.set.cuckoo,
-            &expanded.candidates,
-            self.bits(),
-        );
+        let rows = expanded.candidate_rows();
+        let lookup = if self.choice(&rows, groups)?.kernel == Kernel::Lookup {
+            let weights: Vec<Vec<u64>> = (0..groups as u32)
+                .map(|g| {
+                    per_candidate
+                        .iter()
+                        .map(|m| m.get(&g).copied().unwrap_or(0))
+                        .collect()
+                })
+                .collect();
+            Some(self.lookup_counts(&expanded.candidates, &weights)?)
+        } else {
+            None
+        };
+        let matches = lookup.is_none().then(|| {
+            SlotMatches::new(
+                sks,
+                &self.tables,
+                &self.set.cuckoo,
+                &expanded.candidates,
+                self.bits(),
+            )
+        });
         let totals = (!self.set.spec.single_candidate(self.mode)).then(|| {
             row_matching::count_rows_grouped(
                 self.sk.integer(),
@@ -189,9 +252,13 @@ impl<'a> SetQuery<'a> {
         });
         (0..groups)
             .map(|g| {
-                let per_slot = matches.count(sks, |i| {
-                    per_candidate[i].get(&(g as u32)).copied().unwrap_or(0)
-                });
+                let per_slot = match (&matches, &lookup) {
+                    (Some(m), _) => m.count(sks, |i| {
+                        per_candidate[i].get(&(g as u32)).copied().unwrap_or(0)
+                    }),
+                    (None, Some(l)) => l[g].clone(),
+                    (None, None) => unreachable!("one kernel ran"),
+                };
                 let total = match &totals {
                     Some(t) => t[g].clone(),
                     // One candidate per row: rows with a match = Σ per-IOC counts.

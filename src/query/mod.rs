@@ -7,6 +7,7 @@
 //! protect (`Manifest::name_counts`).
 
 pub mod equality;
+pub mod kernel;
 pub mod membership;
 pub mod options;
 pub mod selector_cache;

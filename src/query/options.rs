@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::kernels::selectors::DigitBits;
+use crate::query::kernel::Kernel;
 
 /// Lowest digest bits a comparison may cover: 256 is exact, 128 and 64 trade a false-match
 /// probability of 2^-bits per comparison for 2× / 4× fewer bootstraps.
@@ -14,6 +15,8 @@ pub struct MatchOptions {
     pub bits: usize,
     /// Selector digit width, or None for the cheapest for the work at hand.
     pub digits: Option<DigitBits>,
+    /// The kernel for per-IOC counts, or None to choose by predicted cost.
+    pub kernel: Option<Kernel>,
 }
 
 impl Default for MatchOptions {
@@ -21,6 +24,7 @@ impl Default for MatchOptions {
         MatchOptions {
             bits: 256,
             digits: None,
+            kernel: None,
         }
     }
 }
@@ -43,7 +47,20 @@ impl MatchOptions {
                 )))
             }
         };
-        Ok(MatchOptions { bits, digits })
+        Ok(MatchOptions {
+            bits,
+            digits,
+            kernel: None,
+        })
+    }
+
+    /// With kernel `name`: `auto` (choose by predicted cost), `scan` or `lookup`.
+    pub fn with_kernel(self, name: &str) -> Result<MatchOptions> {
+        let kernel = match name {
+            "auto" | "" => None,
+            other => Some(Kernel::from_name(other)?),
+        };
+        Ok(MatchOptions { kernel, ..self })
     }
 }
 

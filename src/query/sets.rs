@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::ioc::{CanonicalIoc, IocType, SetSpec};
 use crate::keys::ClientKey;
-use crate::set::{EncryptedSet, Manifest};
+use crate::set::{EncryptedSet, LookupOptions, Manifest};
 
 /// One IOC as a caller gives it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +28,8 @@ pub struct SetOptions {
     pub pad_to: usize,
     /// Cuckoo hash functions: 2 or 3.
     pub hashes: u8,
+    /// Also build a lookup part (kernel `auto` or `lookup`), or not (`scan`).
+    pub lookup: Option<LookupOptions>,
 }
 
 /// Canonicalise every IOC (errors name its position), then cuckoo-hash and encrypt the set
@@ -50,7 +52,13 @@ pub fn encrypt_iocs(
         })
         .collect::<Result<Vec<CanonicalIoc>>>()?;
     let spec = spec.with_lengths(&canonical, &options.extra_lengths)?;
-    EncryptedSet::encrypt(key, spec, &canonical, options.hashes, options.pad_to)
+    let (set, manifest) =
+        EncryptedSet::encrypt(key, spec, &canonical, options.hashes, options.pad_to)?;
+    let set = match options.lookup {
+        Some(lookup) => set.with_lookup(key, &manifest, lookup, options.pad_to)?,
+        None => set,
+    };
+    Ok((set, manifest))
 }
 
 /// The canonical text of each value as an IOC of `ioc_type` (what [`encrypt_iocs`] would

@@ -45,6 +45,8 @@ pub enum Kind {
     Counts,
     /// Released counts: per-IOC counts and their total, refreshed and list-compressed.
     Released,
+    /// A lookup query: GGSW-encrypted positions and tags of a set's IOCs.
+    Lookup,
 }
 
 impl Kind {
@@ -61,6 +63,7 @@ impl Kind {
             Kind::Set => "set",
             Kind::Counts => "counts",
             Kind::Released => "released",
+            Kind::Lookup => "lookup",
         }
     }
 
@@ -77,6 +80,7 @@ impl Kind {
             Kind::Set => "an encrypted IOC set",
             Kind::Counts => "encrypted per-IOC counts",
             Kind::Released => "released (compressed) counts",
+            Kind::Lookup => "a lookup query",
         }
     }
 
@@ -92,6 +96,7 @@ impl Kind {
             Kind::Set,
             Kind::Counts,
             Kind::Released,
+            Kind::Lookup,
         ]
         .into_iter()
         .find(|k| k.token() == token)

@@ -23,6 +23,9 @@ struct SetKwargs {
     /// Domain sets: "exact" or "subdomain".
     #[serde(rename = "match", default = "exact")]
     mode: String,
+    /// Kernel for per-IOC counts: "auto" (cheaper predicted), "scan" or "lookup".
+    #[serde(default = "auto")]
+    kernel: String,
     /// Benchmarks only: compute every n-th slot.
     #[serde(default = "one")]
     slot_stride: usize,
@@ -36,12 +39,16 @@ fn exact() -> String {
     "exact".into()
 }
 
+fn auto() -> String {
+    "auto".into()
+}
+
 /// Run `f` on the query the kwargs name (set, its server key, match mode, options).
 fn with_query<T>(
     kw: &SetKwargs,
     f: impl FnOnce(SetQuery<'_>) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    registry::with_set_query(&kw.set, kw.bits, kw.digit_bits, &kw.mode, f)
+    registry::with_set_query(&kw.set, kw.bits, kw.digit_bits, &kw.mode, &kw.kernel, f)
 }
 
 /// Rows matching at least one IOC (`per_ioc` false) or rows containing each IOC (true).
