@@ -136,7 +136,9 @@ def main() -> int:
     enc = ck.encrypt_set(iocs, hashes=args.hashes, kernel=request, lookup_bits=args.lookup_bits)
     encrypt_seconds = time.perf_counter() - t
     column = df["sha256"]
-    kernel, reason, *_ = iocz._iocz.choose_kernel(column, enc.set_id, args.bits, 1, "exact", args.kernel)
+    kernel, reason, _, _, _, table_bits = iocz._iocz.choose_kernel(
+        column, enc.set_id, args.bits, 1, "exact", args.kernel
+    )
     stride = max(1, enc.slots // args.sample_slots) if args.sample_slots and kernel == "scan" else 1
     log(f"set: {enc!r}; kernel {kernel} ({reason}); slot stride {stride}")
 
@@ -190,6 +192,13 @@ def main() -> int:
             "scan_work_fraction_computed": round(done / full, 4),
             "pbs_ratio_scan_over_lookup": round(s_pbs / max(pbs_total, 1), 1),
         }
+    # Clear memory of the lookup: occupancy (3 sub-tables × 2^b × 4 bytes) plus one sub-table's
+    # block tables at a time (tag nibbles + multiplicity blocks, 2^b × 8 bytes each).
+    clear_bytes = 0
+    if kernel == "lookup" and table_bits is not None:
+        max_mult = int(df["sha256"].value_counts()["count"].max() or 1)
+        blocks = args.bits // 4 + max(1, -(-max_mult.bit_length() // 2))
+        clear_bytes = 3 * (1 << table_bits) * 4 + blocks * (1 << table_bits) * 8
     result = {
         "kernel": kernel,
         "kernel_reason": reason,
@@ -206,6 +215,9 @@ def main() -> int:
         "seconds": round(seconds_total, 1),
         "seconds_per_ioc": round(seconds_total / k, 2),
         "query_bytes": enc.size,
+        "table_bits": table_bits,
+        "clear_table_bytes": clear_bytes,
+        "clear_table_bytes_per_distinct": round(clear_bytes / max(distinct, 1), 1),
         "query_bytes_per_ioc": round(enc.size / k),
         **scan_compare,
         "correct": correct,

@@ -36,7 +36,16 @@ pub fn table_bits_for(values: usize) -> u32 {
 /// Place distinct `digests` with the query's `seed`, starting at [`table_bits_for`] and
 /// growing b by one on an insertion cycle, up to the query's `max_bits`; beyond, a clear error.
 pub fn place(seed: &[u8; 16], max_bits: u32, digests: &[Digest]) -> Result<ServerTable> {
-    let start = table_bits_for(digests.len());
+    place_from(seed, table_bits_for(digests.len()), max_bits, digests)
+}
+
+/// [`place`] starting at `start` sub-table bits.
+pub fn place_from(
+    seed: &[u8; 16],
+    start: u32,
+    max_bits: u32,
+    digests: &[Digest],
+) -> Result<ServerTable> {
     for bits in start..=max_bits {
         let positions: Vec<[usize; CANDIDATES]> = digests
             .iter()

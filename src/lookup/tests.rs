@@ -68,6 +68,10 @@ fn table_places_every_value_once_and_grows() {
     let many: Vec<Digest> = (0..6000u32)
         .map(|i| Digest(sha2::Sha256::digest_bytes(&(i + 20000).to_le_bytes())))
         .collect();
+    // Forced regrowth: 6,000 values cannot be placed in 6,144 positions (97.7% full); the
+    // table grows to b = 12 and says so.
+    let regrown = table::place_from(&seed, 11, 20, &many).unwrap();
+    assert_eq!((regrown.bits, regrown.growths), (12, 1));
     let e = table::place(&seed, 11, &many).unwrap_err();
     assert!(e.to_string().contains("lookup size"), "{e}");
 }

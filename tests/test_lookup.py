@@ -1,0 +1,90 @@
+"""The lookup kernel through the Python API (``kernel="lookup"``): per-IOC counts equal plaintext
+Polars on real rows for every IOC type, with groups, empty and all-null columns; the automatic
+choice and its grounds. Counts use ``bits=64`` (16 tag nibbles) to keep the suite's FHE work small."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import iocz
+import polars as pl
+import pytest
+from conftest import DATA, Keys
+
+ABSENT = "5f" * 32
+
+
+def _per_ioc(keys: Keys, enc: iocz.EncryptedSet, frame: pl.DataFrame, col: str, **kw: object) -> dict[str, int]:
+    blob = frame.select(pl.col(col).fhe.count_per_ioc(enc, bits=64, kernel="lookup", **kw)).item()  # type: ignore[arg-type]
+    out = keys.client.decrypt(blob)
+    assert isinstance(out, dict)
+    return out
+
+
+def test_hash_counts_equal_plaintext(keys: Keys, process_logs: pl.DataFrame) -> None:
+    freq = process_logs["sha256"].value_counts().sort("count", "sha256", descending=True)["sha256"]
+    iocs = [freq[0], freq[len(freq) // 2], freq[-1], ABSENT, freq[0]]  # frequent, mid, rare, absent, duplicate
+    enc = keys.client.encrypt_set(iocs, kernel="lookup", lookup_bits=12)
+    assert enc.lookup is not None and enc.lookup[0] == 4 and enc.lookup[3] == "lookup"
+    got = _per_ioc(keys, enc, process_logs, "sha256")
+    truth = process_logs.group_by("sha256").len()
+    for ioc in set(iocs):
+        assert got[ioc] == truth.filter(pl.col("sha256") == ioc)["len"].sum(), ioc
+
+
+def test_grouped_scan_with_the_lookup_kernel(keys: Keys, process_logs: pl.DataFrame, tmp_path: Path) -> None:
+    planted = process_logs["sha256"].value_counts().sort("count", "sha256", descending=True)["sha256"][:2].to_list()
+    query = iocz.Query.create(keys.client, [iocz.Ioc("sha256", v) for v in planted + [ABSENT]], kernel="lookup")
+    manifest = query.save(tmp_path / "q.iocz", manifest_dir=tmp_path / "queries")
+    result = iocz.scan(process_logs, query, {"sha256": "sha256"}, group_by="host", bits=64, progress=False)
+    assert [k[2] for k in result.metadata["kernels"]] == ["lookup"]
+    out = result.decrypt(keys.client, manifest=manifest)
+    truth = process_logs.group_by("host", "sha256").len()
+    for row in out.counts.iter_rows(named=True):
+        expected = truth.filter((pl.col("host") == row["group"]) & (pl.col("sha256") == row["ioc"]))["len"].sum()
+        assert row["count"] == expected, row
+    any_truth = process_logs.group_by("host").agg(pl.col("sha256").is_in(planted).sum())
+    assert dict(out.totals.select("group", "rows_matching_any").iter_rows()) == dict(any_truth.iter_rows())
+
+
+def test_subdomain_and_substring_counts(keys: Keys) -> None:
+    dns = pl.read_parquet(DATA / "dns_events.parquet", columns=["query"]).head(300)
+    parent = "wrccdc.org"
+    enc = keys.client.encrypt_set([parent, "never.example"], "domain", kernel="lookup", lookup_bits=11)
+    got = _per_ioc(keys, enc, dns, "query", match="subdomain")
+    q = dns["query"].str.to_lowercase()
+    assert got[parent] == int(((q == parent) | q.str.ends_with("." + parent)).sum())
+    assert got["never.example"] == 0
+    cmd = pl.read_parquet(DATA / "cmdline_events.parquet", columns=["cmdline"]).head(40)
+    enc = keys.client.encrypt_set(["system32", "mimikatz"], "substring", kernel="lookup", lookup_bits=14)
+    got = _per_ioc(keys, enc, cmd, "cmdline")
+    low = cmd["cmdline"].str.to_lowercase()
+    assert got["system32"] == int(low.str.contains("system32", literal=True).sum())
+    assert got["mimikatz"] == int(low.str.contains("mimikatz", literal=True).sum())
+
+
+def test_empty_and_null_columns_count_zero(keys: Keys) -> None:
+    enc = keys.client.encrypt_set(["ab" * 32], kernel="lookup", lookup_bits=11)
+    for frame in (
+        pl.DataFrame({"h": []}, schema={"h": pl.String}),
+        pl.DataFrame({"h": [None, None]}, schema={"h": pl.String}),
+    ):
+        assert _per_ioc(keys, enc, frame, "h") == {"ab" * 32: 0}
+
+
+def test_automatic_choice_and_its_grounds(keys: Keys) -> None:
+    many = pl.Series("h", [f"{i:064x}" for i in range(3000)])
+    enc = keys.client.encrypt_set(["ab" * 32], lookup_bits=12)
+    kernel, reason, scan_pbs, lookup_pbs, _, table_bits = iocz._iocz.choose_kernel(many, enc.set_id, 64)
+    assert kernel == "lookup" and lookup_pbs is not None and lookup_pbs < scan_pbs and table_bits == 11
+    assert "predicted" in reason
+    scan_only = keys.client.encrypt_set(["ab" * 32], kernel="scan")
+    kernel, reason, *_ = iocz._iocz.choose_kernel(many, scan_only.set_id, 64)
+    assert kernel == "scan" and "no lookup part" in reason
+    # Values beyond what the query's tables can hold fall back to the scan kernel.
+    too_many = pl.Series("h", [f"{i:064x}" for i in range(6000)])
+    small = keys.client.encrypt_set(["ab" * 32], lookup_bits=11)
+    kernel, reason, *_ = iocz._iocz.choose_kernel(too_many, small.set_id, 64)
+    assert kernel == "scan" and "exceed" in reason
+    with pytest.raises(ValueError, match="no lookup part"):
+        iocz._iocz.choose_kernel(many, scan_only.set_id, 64, kernel="lookup")
