@@ -118,7 +118,7 @@ impl Luts {
         Luts {
             is_zero: sks.generate_lookup_table(|x| u64::from(x == 0)),
             // x = m + 4·b: m if the boolean b is set, else 0.
-            gate: sks.generate_lookup_table(|x| if x >= 4 { x - 4 } else { 0 }),
+            gate: sks.generate_lookup_table(|x| x.saturating_sub(4)),
             refresh: sks.generate_lookup_table(|x| x % 4),
             and: AndLuts::new(sks),
         }

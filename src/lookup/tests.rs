@@ -107,7 +107,7 @@ fn lookup_counts_equal_plaintext_counts() {
             k.server.shortint(),
             &query,
             &values,
-            &[weights.clone()],
+            std::slice::from_ref(&weights),
             bits,
         )
         .unwrap();

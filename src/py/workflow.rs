@@ -174,7 +174,7 @@ fn choose_kernel(
     Option<u32>,
 )> {
     let values = values.0;
-    Ok(run(py, || {
+    run(py, || {
         registry::with_set_query(set, bits, 0, r#match, kernel, |q| {
             let (_, expanded) = expand(&values, q.spec(), q.mode())?;
             let c = q.choice(&expanded.candidate_rows(), groups)?;
@@ -187,7 +187,7 @@ fn choose_kernel(
                 c.lookup.map(|l| l.table_bits),
             ))
         })
-    })?)
+    })
 }
 
 /// Predicted bytes of a lookup query of `entries` IOCs covering `max_bits` position bits.
