@@ -4,6 +4,7 @@ choice and its grounds. Counts use ``bits=64`` (16 tag nibbles) to keep the suit
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import iocz
@@ -61,6 +62,19 @@ def test_subdomain_and_substring_counts(keys: Keys) -> None:
     low = cmd["cmdline"].str.to_lowercase()
     assert got["system32"] == int(low.str.contains("system32", literal=True).sum())
     assert got["mimikatz"] == int(low.str.contains("mimikatz", literal=True).sum())
+
+
+def test_cidr_counts(keys: Keys) -> None:
+    ips = pl.read_parquet(DATA / "dns_events.parquet", columns=["src_ip"]).head(200)
+    enc = keys.client.encrypt_set(
+        ["10.47.0.0/16", "10.0.0.100", "192.0.2.0/24"], "ipv4", kernel="lookup", lookup_bits=11
+    )
+    got = _per_ioc(keys, enc, ips, "src_ip")
+    addrs = [ipaddress.ip_address(v) for v in ips["src_ip"].to_list()]
+    nets = ["10.47.0.0/16", "10.0.0.100", "192.0.2.0/24"]
+    for net, (canonical, _) in zip(nets, iocz._iocz.canonical_iocs(nets, "ipv4"), strict=True):
+        n = ipaddress.ip_network(net)
+        assert got[str(canonical)] == sum(a in n for a in addrs), (net, got)
 
 
 def test_empty_and_null_columns_count_zero(keys: Keys) -> None:

@@ -1,7 +1,7 @@
 //! Predicted work of the lookup kernel, for choosing between it and the scan kernel before
 //! anything runs.
 
-use crate::lookup::eval::{mult_blocks, Plan};
+use crate::lookup::eval::Plan;
 use crate::lookup::table::table_bits_for;
 use crate::lookup::{query, CANDIDATES, LOW_BITS};
 
@@ -47,12 +47,7 @@ pub fn predict(
     max_weight: u64,
     bits: usize,
 ) -> LookupCost {
-    let plan = Plan {
-        table_bits: table_bits_for(distinct),
-        tag_nibbles: bits / 4,
-        mult_blocks: mult_blocks(max_weight),
-        groups,
-    };
+    let plan = Plan::new(table_bits_for(distinct), bits, groups, max_weight);
     if distinct == 0 {
         return LookupCost {
             table_bits: plan.table_bits,

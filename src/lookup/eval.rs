@@ -19,9 +19,10 @@ use crate::digest::Digest;
 use crate::error::Result;
 use crate::kernels::and_tree::{and_all, AndLuts};
 use crate::kernels::counter::trivial_zero;
+use crate::lookup::hashing::nibble;
 use crate::lookup::query::{delta, LookupQuery};
 use crate::lookup::table::{place, ServerTable};
-use crate::lookup::{ggsw, CANDIDATES, LOW_BITS};
+use crate::lookup::{ggsw, CANDIDATES, LOW_BITS, TAG_NIBBLES};
 use crate::params::COUNT_BLOCKS;
 
 /// A GGSW in the Fourier domain, ready for external products.
@@ -42,7 +43,9 @@ pub fn external_products() -> u64 {
 pub struct Plan {
     /// Sub-table position bits.
     pub table_bits: u32,
-    /// Tag nibbles compared (`bits / 4`).
+    /// Tag nibbles implied by the position (`table_bits / 4`): not compared.
+    pub tag_skip: usize,
+    /// Tag nibbles compared (`bits / 4 − tag_skip`).
     pub tag_nibbles: usize,
     /// 2-bit multiplicity blocks per group (enough for the largest multiplicity).
     pub mult_blocks: usize,
@@ -57,6 +60,21 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// The plan for sub-tables of `table_bits` bits, comparing `bits` bits of the table hashes,
+    /// in `groups` groups whose largest multiplicity is `max_weight`.
+    pub fn new(table_bits: u32, bits: usize, groups: usize, max_weight: u64) -> Plan {
+        let tag_skip = table_bits as usize / 4;
+        Plan {
+            table_bits,
+            tag_skip,
+            tag_nibbles: bits / 4 - tag_skip,
+            mult_blocks: mult_blocks(max_weight),
+            groups,
+        }
+    }
+}
+
 /// 2-bit blocks needed for `max` (at least 1, at most a count's 16).
 pub fn mult_blocks(max: u64) -> usize {
     let bits = 64 - max.leading_zeros() as usize;
@@ -64,7 +82,8 @@ pub fn mult_blocks(max: u64) -> usize {
 }
 
 /// Encrypted per-entry counts, `[group][entry]`, of the distinct `digests` weighted by
-/// `weights[group][value]`, comparing the first `bits` bits of the digests (64, 128 or 256).
+/// `weights[group][value]`, comparing the first `bits` bits (64, 128 or 256) of the table
+/// hashes (position bits included).
 /// Empty `digests` give trivial zeros at no cost.
 pub fn count(
     sks: &ServerKey,
@@ -80,17 +99,12 @@ pub fn count(
     }
     let table = place(&query.seed(), query.max_bits(), digests)?;
     let max = weights.iter().flatten().copied().max().unwrap_or(0);
-    let plan = Plan {
-        table_bits: table.bits,
-        tag_nibbles: bits / 4,
-        mult_blocks: mult_blocks(max),
-        groups,
-    };
+    let plan = Plan::new(table.bits, bits, groups, max);
     let luts = Luts::new(sks);
     let mut out: Vec<Vec<RadixCiphertext>> = vec![Vec::with_capacity(query.entries()); groups];
     for start in (0..query.entries()).step_by(BATCH) {
         let batch: Vec<usize> = (start..(start + BATCH).min(query.entries())).collect();
-        let looked = read_records(query, &batch, &table, &plan, digests, weights);
+        let looked = read_records(query, &batch, &table, &plan, weights);
         let counts: Vec<Vec<RadixCiphertext>> = batch
             .par_iter()
             .zip(looked)
@@ -135,7 +149,6 @@ fn read_records(
     batch: &[usize],
     table: &ServerTable,
     plan: &Plan,
-    digests: &[Digest],
     weights: &[Vec<u64>],
 ) -> Vec<Records> {
     let high = (table.bits - LOW_BITS) as usize;
@@ -160,7 +173,8 @@ fn read_records(
             .into_par_iter()
             .map(|block| {
                 if block < plan.tag_nibbles {
-                    table.block_lut(t, d, |i| u64::from(digests[i].digit(4, block)))
+                    let n = plan.tag_skip + block;
+                    table.block_lut(t, d, |i| nibble(&table.hashes[i][t], n))
                 } else {
                     let (g, k) = (
                         (block - plan.tag_nibbles) / plan.mult_blocks,
@@ -269,23 +283,26 @@ fn entry_counts(
 ) -> Vec<RadixCiphertext> {
     let p = crate::params::COMPUTE;
     let tag_glwe = query.tag(e).clone().decompress_into_glwe_ciphertext();
-    let tags: Vec<LweCiphertextOwned<u64>> = (0..plan.tag_nibbles)
-        .map(|i| {
-            let mut lwe = LweCiphertext::new(
-                0u64,
-                p.glwe_dimension
-                    .to_equivalent_lwe_dimension(p.polynomial_size)
-                    .to_lwe_size(),
-                p.ciphertext_modulus,
-            );
-            extract_lwe_sample_from_glwe_ciphertext(&tag_glwe, &mut lwe, MonomialDegree(i));
-            lwe
-        })
-        .collect();
-    // Per candidate: the record's tag equals the IOC's (AND over nibbles of [v − t == 0]).
+    let extract = |coefficient: usize| {
+        let mut lwe = LweCiphertext::new(
+            0u64,
+            p.glwe_dimension
+                .to_equivalent_lwe_dimension(p.polynomial_size)
+                .to_lwe_size(),
+            p.ciphertext_modulus,
+        );
+        extract_lwe_sample_from_glwe_ciphertext(&tag_glwe, &mut lwe, MonomialDegree(coefficient));
+        lwe
+    };
+    // Per candidate: the record's tag equals the IOC's (AND over nibbles of [v − t == 0]);
+    // candidate c's tag nibbles sit at coefficients 64·c + i of the entry's GLWE.
     let matched: Vec<Ciphertext> = records
         .par_iter()
-        .map(|blocks| {
+        .enumerate()
+        .map(|(c, blocks)| {
+            let tags: Vec<LweCiphertextOwned<u64>> = (0..plan.tag_nibbles)
+                .map(|j| extract(c * TAG_NIBBLES + plan.tag_skip + j))
+                .collect();
             let equal: Vec<Ciphertext> = blocks[..plan.tag_nibbles]
                 .par_iter()
                 .zip(&tags)

@@ -31,8 +31,8 @@ pub const MIN_TABLE_BITS: u32 = LOW_BITS;
 pub const DEFAULT_MAX_BITS: u32 = 20;
 /// Largest `max_bits` a query may declare (3 · 2^24 positions).
 pub const MAX_MAX_BITS: u32 = 24;
-/// Tag nibbles every entry carries (the full 256-bit digest); a scan with `bits` < 256
-/// compares the first `bits / 4`.
+/// Tag nibbles every entry carries per sub-table (all of its 256-bit table hash); a scan with
+/// `bits` compares nibbles `b/4 .. bits/4` (the lower ones are implied by the position).
 pub const TAG_NIBBLES: usize = 64;
 /// Highest fill of the three sub-tables aimed at before growing them.
 pub const TARGET_LOAD: f64 = 0.85;

@@ -12,7 +12,7 @@ use tfhe_versionable::{Versionize, VersionsDispatch};
 
 use crate::digest::Digest;
 use crate::error::{Error, Result};
-use crate::lookup::hashing::position;
+use crate::lookup::hashing::{nibble, position_of, table_hash};
 use crate::lookup::{ggsw, CANDIDATES, LOW_BITS, MAX_MAX_BITS, MIN_TABLE_BITS, TAG_NIBBLES};
 use crate::params::{self, MAX_SET_SLOTS};
 use crate::wire::envelope::{self, Kind};
@@ -25,7 +25,7 @@ pub const MAX_LOOKUP_BYTES: u64 = 2 << 30;
 #[derive(Clone, Serialize, Deserialize, Versionize)]
 #[versionize(LookupEntryVersions)]
 pub struct LookupEntry {
-    /// `−nibble_i · Δ` of the IOC's digest at coefficient i (i < 64).
+    /// `−nibble_i(H_t) · Δ` of the IOC's table hashes at coefficient `64·t + i`.
     tag: SeededGlweCiphertextOwned<u64>,
     /// Per candidate: GGSW(X^-low), then GGSW(bit 11), …, GGSW(bit max_bits − 1).
     positions: Vec<SeededGgswCiphertextOwned<u64>>,
@@ -123,9 +123,15 @@ impl LookupQuery {
         let entries = digests
             .par_iter()
             .map(|d| {
+                let hashes: Vec<[u8; 32]> = (0..CANDIDATES)
+                    .map(|t| table_hash(&seed_bytes, t, d))
+                    .collect();
                 let mut plain = PlaintextList::new(0u64, PlaintextCount(p.polynomial_size.0));
-                for i in 0..TAG_NIBBLES {
-                    plain.as_mut()[i] = (u64::from(d.digit(4, i)) * delta()).wrapping_neg();
+                for (t, h) in hashes.iter().enumerate() {
+                    for i in 0..TAG_NIBBLES {
+                        plain.as_mut()[t * TAG_NIBBLES + i] =
+                            (nibble(h, i) * delta()).wrapping_neg();
+                    }
                 }
                 let mut seeder = new_seeder();
                 let mut tag = SeededGlweCiphertext::new(
@@ -142,9 +148,10 @@ impl LookupQuery {
                     p.glwe_noise_distribution,
                     seeder.as_mut(),
                 );
-                let positions = (0..CANDIDATES)
-                    .flat_map(|t| {
-                        let pos = position(&seed_bytes, t, d, max_bits);
+                let positions = hashes
+                    .iter()
+                    .flat_map(|h| {
+                        let pos = position_of(h, max_bits);
                         let low = (pos & ((1 << LOW_BITS) - 1)) as usize;
                         std::iter::once(ggsw::encrypt_monomial(key, low)).chain(
                             (LOW_BITS..max_bits)

@@ -5,7 +5,7 @@
 
 use crate::digest::Digest;
 use crate::error::{Error, Result};
-use crate::lookup::hashing::position;
+use crate::lookup::hashing::{position_of, table_hash};
 use crate::lookup::{CANDIDATES, MIN_TABLE_BITS, TARGET_LOAD};
 
 /// Evictions per insertion before the table is grown.
@@ -21,6 +21,8 @@ pub struct ServerTable {
     pub slots: [Vec<u32>; CANDIDATES],
     /// Times the table was grown after a failed placement (for logs).
     pub growths: u32,
+    /// `H_t` of every value for each sub-table (positions and tags).
+    pub hashes: Vec<[[u8; 32]; CANDIDATES]>,
 }
 
 /// Sub-table bits for `values` distinct values: the smallest b ≥ 11 with
@@ -46,16 +48,21 @@ pub fn place_from(
     max_bits: u32,
     digests: &[Digest],
 ) -> Result<ServerTable> {
+    let hashes: Vec<[[u8; 32]; CANDIDATES]> = digests
+        .iter()
+        .map(|d| std::array::from_fn(|t| table_hash(seed, t, d)))
+        .collect();
     for bits in start..=max_bits {
-        let positions: Vec<[usize; CANDIDATES]> = digests
+        let positions: Vec<[usize; CANDIDATES]> = hashes
             .iter()
-            .map(|d| std::array::from_fn(|t| position(seed, t, d, bits) as usize))
+            .map(|h| std::array::from_fn(|t| position_of(&h[t], bits) as usize))
             .collect();
         if let Some(slots) = try_place(&positions, bits) {
             return Ok(ServerTable {
                 bits,
                 slots,
                 growths: bits - start,
+                hashes,
             });
         }
     }
@@ -108,7 +115,8 @@ impl ServerTable {
     }
 
     /// Clear lookup table of sub-table `t` for one output block: `value(i)` of the value with
-    /// index `i` at each occupied position (0 where empty), scaled by `delta`.
+    /// index `i` at each occupied position (0 where empty), scaled by `delta`. An empty position
+    /// has tag 0 and multiplicity 0: a tag match there adds nothing.
     pub fn block_lut(&self, t: usize, delta: u64, value: impl Fn(usize) -> u64) -> Vec<u64> {
         self.slots[t]
             .iter()
