@@ -169,6 +169,8 @@ def _inspect_result(path: str) -> None:
     )
     for q in meta.get("data_quality", []):
         print(f"  {describe(q)}")
+    for set_index, column, kernel, reason in meta.get("kernels", []):
+        print(f"  set {set_index} column {column!r}: {kernel} kernel ({reason})")
     print("  entries (what the agency will decrypt; nothing else is in the file besides the metadata above):")
     for c in r.counts:
         info = iocz.EncryptedValue.from_bytes(c.released).released_info()
