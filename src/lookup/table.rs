@@ -129,10 +129,4 @@ impl ServerTable {
             })
             .collect()
     }
-
-    /// Bytes of clear table memory: the occupancy lists, plus one lookup table per block being
-    /// evaluated (`blocks` of them at once).
-    pub fn memory_bytes(&self, blocks: usize) -> usize {
-        CANDIDATES * self.size() * 4 + blocks * self.size() * 8
-    }
 }

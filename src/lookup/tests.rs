@@ -44,9 +44,7 @@ fn monomial_ggsw_rotates_and_tree_selects() {
 #[test]
 fn table_places_every_value_once_and_grows() {
     let seed = [7u8; 16];
-    let digests: Vec<Digest> = (0..5000u32)
-        .map(|i| Digest(sha2::Sha256::digest_bytes(&i.to_le_bytes())))
-        .collect();
+    let digests: Vec<Digest> = many(5000, 0);
     // 5,000 values fit 3 × 2^11 = 6,144 positions at most 85% full: b = 11 (81% full).
     let t = table::place(&seed, 20, &digests).unwrap();
     assert_eq!(t.bits, 11);
@@ -65,30 +63,24 @@ fn table_places_every_value_once_and_grows() {
     assert!(seen.iter().all(|&n| n == 1));
     // Near capacity (5,220 values in 6,144 positions) it places or grows; more values than a
     // query's largest table can hold is a clear error.
-    let near: Vec<Digest> = (0..5220u32)
-        .map(|i| Digest(sha2::Sha256::digest_bytes(&(i + 9000).to_le_bytes())))
-        .collect();
+    let near: Vec<Digest> = many(5220, 9000);
     let grown = table::place(&seed, 20, &near).unwrap();
     assert!(grown.bits == 11 || grown.growths > 0);
-    let many: Vec<Digest> = (0..6000u32)
-        .map(|i| Digest(sha2::Sha256::digest_bytes(&(i + 20000).to_le_bytes())))
-        .collect();
+    let overfull: Vec<Digest> = many(6000, 20000);
     // Forced regrowth: 6,000 values cannot be placed in 6,144 positions (97.7% full); the
     // table grows to b = 12 and says so.
-    let regrown = table::place_from(&seed, 11, 20, &many).unwrap();
+    let regrown = table::place_from(&seed, 11, 20, &overfull).unwrap();
     assert_eq!((regrown.bits, regrown.growths), (12, 1));
-    let e = table::place(&seed, 11, &many).unwrap_err();
+    let e = table::place(&seed, 11, &overfull).unwrap_err();
     assert!(e.to_string().contains("lookup size"), "{e}");
 }
 
-trait DigestBytes {
-    fn digest_bytes(data: &[u8]) -> [u8; 32];
-}
-impl DigestBytes for sha2::Sha256 {
-    fn digest_bytes(data: &[u8]) -> [u8; 32] {
-        use sha2::Digest as _;
-        sha2::Sha256::digest(data).into()
-    }
+/// `n` distinct test digests, the SHA-256 of `offset..offset + n`.
+fn many(n: u32, offset: u32) -> Vec<Digest> {
+    use sha2::Digest as _;
+    (offset..offset + n)
+        .map(|i| Digest(sha2::Sha256::digest(i.to_le_bytes()).into()))
+        .collect()
 }
 
 #[test]
