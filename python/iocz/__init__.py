@@ -6,6 +6,7 @@ Polars frames, and returns encrypted counts that only the agency can decrypt.
 """
 
 from iocz import expr as _expr  # registers the `.fhe` expression namespace
+from iocz import spark  # noqa: E402  (iocz.spark.scan; pyspark is imported only when used)
 from iocz._iocz import (
     ClientKey,
     EncryptedSet,
@@ -26,7 +27,7 @@ from iocz.bundles import Decrypted, Query, QuerySet, Result
 from iocz.dtype import Encrypted
 from iocz.iocs import ImportReport, Ioc, Skipped, load_iocs
 from iocz.scan import DEFAULT_PARTITION, scan
-from iocz.sysmon import split_hashes
+from iocz.sysmon import split_hashes, split_hashes_ibis, split_hashes_spark
 
 __all__ = [
     "__version__",
@@ -54,6 +55,9 @@ __all__ = [
     "parameter_set",
     "pbs_count",
     "reset_pbs_count",
+    "spark",
     "split_hashes",
+    "split_hashes_ibis",
+    "split_hashes_spark",
 ]
 del _expr

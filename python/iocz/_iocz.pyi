@@ -168,9 +168,16 @@ def count_grouped(
     digit_bits: int = 0,
     match: str = "exact",
     kernel: str = "auto",
+    weights: pl.Series | None = None,
 ) -> list[tuple[bytes, bytes]]: ...
 def choose_kernel(
-    values: pl.Series, set: str, bits: int, groups: int = 1, match: str = "exact", kernel: str = "auto"
+    values: pl.Series,
+    set: str,
+    bits: int,
+    groups: int = 1,
+    match: str = "exact",
+    kernel: str = "auto",
+    weights: pl.Series | None = None,
 ) -> tuple[str, str, int, int | None, int | None, int | None]: ...
 def lookup_query_bytes(entries: int, max_bits: int) -> int: ...
 def external_products() -> int: ...

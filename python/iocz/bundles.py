@@ -93,6 +93,10 @@ class Query:
     created: str = ""
     #: Width of every released count (16 or 32 bits), chosen by the agency.
     count_bits: int = 32
+    #: The bundle file and (for a bundle that only references its key) the server key file it
+    #: was loaded from: what Spark executors load themselves.
+    path: Path | None = None
+    server_key_path: Path | None = None
     _manifest: dict[str, Any] | None = field(default=None, repr=False)
 
     @classmethod
@@ -256,7 +260,8 @@ class Query:
             if match not in _iocz.DOMAIN_MATCHES or (match == "subdomain" and enc.ioc_type != "domain"):
                 raise FormatError(f"{what}: set {i} has an invalid match mode {match!r}")
             sets.append(QuerySet(enc, enc.ioc_type, match, enc.case_sensitive))
-        return cls(sets, key_fp, sk, fingerprint, str(meta.get("created", "")), count_bits)
+        key_path = None if "server-key" in data or isinstance(server_key, ServerKey) else Path(str(server_key))
+        return cls(sets, key_fp, sk, fingerprint, str(meta.get("created", "")), count_bits, Path(path), key_path)
 
     def __repr__(self) -> str:
         types = ", ".join(f"{s.ioc_type}[{s.set.slots} slots]" for s in self.sets)

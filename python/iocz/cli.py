@@ -16,7 +16,6 @@ exit codes:
 from __future__ import annotations
 
 import argparse
-import glob
 import logging
 import shutil
 import sys
@@ -29,6 +28,7 @@ import polars as pl
 
 import iocz
 from iocz import _iocz
+from iocz import logs as iocz_logs
 from iocz.bundles import COUNT_WIDTHS, Query, Result, manifest_dir
 from iocz.iocs import load_iocs
 from iocz.quality import describe
@@ -207,26 +207,6 @@ def inspect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _scan_logs(patterns: list[str], fmt: str) -> pl.LazyFrame:
-    frames: list[pl.LazyFrame] = []
-    readers: dict[str, Callable[[str], pl.LazyFrame]] = {
-        "parquet": pl.scan_parquet,
-        "csv": pl.scan_csv,
-        "ndjson": pl.scan_ndjson,
-        "jsonl": pl.scan_ndjson,
-    }
-    for pattern in patterns:
-        paths = sorted(glob.glob(pattern)) or [pattern]
-        if not Path(paths[0]).exists():
-            raise CliError(f"no log file matches {pattern!r}")
-        kind = fmt if fmt != "auto" else Path(paths[0]).suffix.lower().lstrip(".")
-        if kind not in readers:
-            raise CliError(f"cannot tell the format of {paths[0]} (use --logs-format parquet|csv|ndjson)")
-        # One scan per file: files of different sources may have different columns.
-        frames.extend(readers[kind](p) for p in paths)
-    return pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
-
-
 def _column_spec(spec: str) -> tuple[str, str]:
     """``TYPE=COLUMN`` (an argparse type: a bad one is a usage error, exit code 2)."""
     type_name, sep, column = spec.partition("=")
@@ -240,6 +220,27 @@ def _columns(specs: list[tuple[str, str]]) -> dict[str, list[str]]:
     for type_name, column in specs:
         out.setdefault(type_name, []).append(column)
     return out
+
+
+def _logs(args: argparse.Namespace, spark: Any) -> Any:
+    """The logs the scan options name, in the chosen engine."""
+    if args.connect:
+        if args.logs or args.engine == "spark":
+            raise CliError("--connect reads a database table: use it without --logs and without --engine spark")
+        logs = iocz_logs.database_table(args.connect, args.table)
+    elif not args.logs:
+        raise CliError("give the logs: --logs FILES, or --connect URL --table NAME")
+    elif args.table:
+        raise CliError("--table goes with --connect")
+    elif args.engine == "spark":
+        logs = iocz_logs.spark_logs(spark, args.logs, args.logs_format)
+    elif args.engine == "duckdb":
+        logs = iocz_logs.duckdb_logs(args.logs, args.logs_format)
+    elif args.engine == "sqlite":
+        raise CliError("SQLite reads its own tables: use --connect 'sqlite:///FILE' --table NAME")
+    else:
+        logs = iocz_logs.polars_logs(args.logs, args.logs_format)
+    return iocz_logs.with_split_hashes(logs, args.sysmon_hashes) if args.sysmon_hashes else logs
 
 
 def scan(args: argparse.Namespace) -> int:
@@ -258,23 +259,28 @@ def scan(args: argparse.Namespace) -> int:
     if Path(args.out).exists() and not args.overwrite:
         raise CliError(f"{args.out} exists (use --overwrite to replace it)")
     q = Query.load(args.query, server_key=args.server_key)
-    logs = _scan_logs(args.logs, args.logs_format)
     checkpoint = Path(args.checkpoint) if args.checkpoint else Path(str(args.out) + ".partial")
-    result = iocz.scan(
-        logs,
-        q,
-        _columns(args.column),
-        where=args.where,
-        group_by=args.group_by,
-        time_column=args.time_column,
-        checkpoint=checkpoint,
-        partition_size=args.partition_size,
-        kernel=args.kernel,
-        bits=args.bits,
-        progress=not args.no_progress,
-        force=args.force,
-        strict=args.strict,
-    )
+    options: dict[str, Any] = {
+        "where": args.where,
+        "group_by": args.group_by,
+        "time_column": args.time_column,
+        "checkpoint": checkpoint,
+        "partition_size": args.partition_size,
+        "kernel": args.kernel,
+        "bits": args.bits,
+        "progress": not args.no_progress,
+        "force": args.force,
+        "strict": args.strict,
+    }
+    if args.engine == "spark":
+        spark = iocz.spark.session(args.master or "local[2]")
+        try:
+            logs = _logs(args, spark)
+            result = iocz.spark.scan(logs, q, _columns(args.column), **options)
+        finally:
+            spark.stop()
+    else:
+        result = iocz.scan(_logs(args, None), q, _columns(args.column), **options)
     result.save(args.out, overwrite=args.overwrite)
     shutil.rmtree(checkpoint, ignore_errors=True)
     meta = result.metadata
@@ -435,13 +441,31 @@ def _parser() -> argparse.ArgumentParser:
     p = _command(sub, "scan", scan, "company: scan logs with a query bundle, write an encrypted result")
     p.add_argument("query", help="query bundle from the agency")
     p.add_argument(
-        "--logs", required=True, action="append", help="log files or glob (Parquet, CSV, NDJSON; repeatable)"
+        "--logs",
+        action="append",
+        help="log files or glob (Parquet, CSV, NDJSON; a Delta Lake table folder or an Iceberg metadata "
+        "file with the polars engine; repeatable)",
     )
     p.add_argument(
         "--logs-format",
         default="auto",
-        choices=["auto", "parquet", "csv", "ndjson"],
-        help="format of the log files (default: from each file's extension)",
+        choices=["auto", "parquet", "csv", "ndjson", "delta", "iceberg"],
+        help="format of the log files (default: from each file's extension, or the table's layout)",
+    )
+    p.add_argument(
+        "--engine",
+        default="polars",
+        choices=list(iocz_logs.ENGINES),
+        help="where the clear part (filter, de-duplication) runs: polars (default, streaming), duckdb "
+        "(in-process, through Ibis), spark (local[2] unless --master; the FHE partitions run on its executors)",
+    )
+    p.add_argument("--connect", metavar="URL", help="scan a database table instead: duckdb:///FILE, sqlite:///FILE")
+    p.add_argument("--table", help="the table of --connect to scan")
+    p.add_argument("--master", help="Spark master (default local[2]: this machine, loopback only)")
+    p.add_argument(
+        "--sysmon-hashes",
+        metavar="COLUMN",
+        help="split Sysmon's Hashes column into sha1, md5, sha256 and imphash columns in the engine first",
     )
     p.add_argument(
         "--column",

@@ -194,8 +194,15 @@ class FheExpr:
         out = _typed(_plugin("fhe_eq", args, kwargs), "match", key)
         return _FUSED.put(out, _Fused(self.count_eq(value, bits=bits, digit_bits=digit_bits)))
 
-    def _set_count(self, iocs: EncryptedSet, kwargs: dict[str, Any], *, per_ioc: bool) -> pl.Expr:
-        out = _plugin("fhe_is_in_count", [self._input], {**kwargs, "per_ioc": per_ioc}, scalar=True)
+    def _set_count(
+        self, iocs: EncryptedSet, kwargs: dict[str, Any], *, per_ioc: bool, weights: str | pl.Expr | None = None
+    ) -> pl.Expr:
+        args = [self._input]
+        if weights is not None:
+            args.append(pl.col(weights) if isinstance(weights, str) else weights)
+        out = _plugin(
+            "fhe_is_in_count", args, {**kwargs, "per_ioc": per_ioc, "weighted": weights is not None}, scalar=True
+        )
         return _typed(out, "counts" if per_ioc else "count", iocs.fingerprint)
 
     def count_in(
@@ -206,13 +213,16 @@ class FheExpr:
         bits: Bits = 256,
         digit_bits: DigitBits = "auto",
         kernel: KernelName = "auto",
+        weights: str | pl.Expr | None = None,
     ) -> pl.Expr:
         """Encrypted number of rows matching at least one IOC of ``iocs`` (one count per group).
 
         Fused: computed from the distinct values and the cuckoo slots. Same inputs as :meth:`is_in`;
-        ``kernel`` as in :meth:`count_per_ioc` (rows with several candidates always use the scan).
+        ``kernel`` and ``weights`` as in :meth:`count_per_ioc` (rows with several candidates always
+        use the scan).
         """
-        return self._set_count(iocs, _set_kwargs(iocs, match, bits, digit_bits, kernel), per_ioc=False)
+        kwargs = _set_kwargs(iocs, match, bits, digit_bits, kernel)
+        return self._set_count(iocs, kwargs, per_ioc=False, weights=weights)
 
     def is_in(
         self, iocs: EncryptedSet, *, match: DomainMatch = "exact", bits: Bits = 256, digit_bits: DigitBits = "auto"
@@ -243,6 +253,7 @@ class FheExpr:
         bits: Bits = 256,
         digit_bits: DigitBits = "auto",
         kernel: KernelName = "auto",
+        weights: str | pl.Expr | None = None,
     ) -> pl.Expr:
         """Encrypted number of rows containing each IOC of ``iocs``, as one ``Encrypted("counts")``
         value per group; ``ClientKey.decrypt`` turns it into ``{ioc: count}`` with the set's manifest.
@@ -250,10 +261,16 @@ class FheExpr:
         ``kernel``: ``"auto"`` runs whichever of the scan kernel (cost per distinct value) and the
         lookup kernel (cost per IOC; needs a set made with ``kernel="auto"`` or ``"lookup"``) is
         predicted cheaper for this column; ``"scan"`` or ``"lookup"`` force one.
+        ``weights`` (a column name or integer expression): each row stands for that many rows,
+        e.g. the multiplicity of pre-aggregated ``(value, rows)`` pairs; counts equal those of
+        the repeated rows (no weights: 1 per row).
         Without ``iocs``, it follows ``.fhe.is_in(iocs, ...)`` and uses that call's options.
         """
         if iocs is not None:
-            return self._set_count(iocs, _set_kwargs(iocs, match, bits, digit_bits, kernel), per_ioc=True)
+            kwargs = _set_kwargs(iocs, match, bits, digit_bits, kernel)
+            return self._set_count(iocs, kwargs, per_ioc=True, weights=weights)
+        if weights is not None:
+            raise TypeError("weights go with an explicit set: .fhe.count_per_ioc(iocs, weights=...)")
         fused = _FUSED.get(self._expr)
         if fused is None or fused.per_ioc is None:
             raise TypeError(".fhe.count_per_ioc() follows .fhe.is_in(iocs); or pass the set: .fhe.count_per_ioc(iocs)")

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 import polars as pl
 
 from iocz import _iocz
+from iocz.engines.base import PAIR_VALUE, PAIR_WEIGHT
 from iocz.importers.core import is_ip
 
 if TYPE_CHECKING:
@@ -81,8 +82,9 @@ class ColumnQuality:
     bad_rows: int  # values not of the set's type
     bad_distinct: int
     skipped: bool  # bad values were removed from the scan (hash types)
-    first_bad: tuple[int, str] | None = None  # (row, value): shown locally, never sent
+    first_bad: str | None = None  # the smallest such value: shown locally, never sent
     bad_values: pl.Series | None = field(default=None, compare=False, repr=False)  # to remove
+    blank_values: pl.Series | None = field(default=None, compare=False, repr=False)  # empty: never match
 
     @property
     def no_match_possible(self) -> bool:
@@ -119,18 +121,18 @@ def describe(meta: dict[str, Any]) -> str:
     return line
 
 
-def check_column(df: pl.DataFrame, column: str, ioc_type: str, set_index: int) -> ColumnQuality:
-    """Classify the values of ``column`` against ``ioc_type`` (see the module docstring)."""
-    col = df.get_column(column)
-    if col.dtype == pl.Binary and ioc_type in HASH_TYPES:
-        text = col
-        counts = df.select(pl.col(column).alias("v")).drop_nulls().group_by("v").len()
-        ok = counts["v"].bin.size() == _HASH_BYTES[ioc_type]
-        missing = col.null_count()
-        counts = counts.with_columns(ok=ok, missing=pl.lit(False))
+def check_pairs(pairs: pl.DataFrame, column: str, ioc_type: str, set_index: int) -> ColumnQuality:
+    """Classify the values of ``column`` against ``ioc_type`` (see the module docstring), from
+    its de-duplicated pairs (:data:`~iocz.engines.PAIR_VALUE`, its rows
+    :data:`~iocz.engines.PAIR_WEIGHT`; a value may appear once per group)."""
+    counts = pairs.group_by(PAIR_VALUE).agg(pl.col(PAIR_WEIGHT).sum().alias("len")).rename({PAIR_VALUE: "v"})
+    nulls = int(counts.filter(pl.col("v").is_null())["len"].sum())
+    counts = counts.filter(pl.col("v").is_not_null()).sort("v")
+    if counts.schema["v"] == pl.Binary and ioc_type in HASH_TYPES:
+        counts = counts.with_columns(ok=pl.col("v").bin.size() == _HASH_BYTES[ioc_type], missing=pl.lit(False))
     else:
-        text = col.cast(pl.String)
-        counts = pl.DataFrame({"v": text}).drop_nulls().group_by("v").len()
+        if counts.schema["v"] != pl.String:
+            counts = counts.with_columns(pl.col("v").cast(pl.String))
         values = counts["v"].to_list()
         blank = [not v.strip() for v in values]
         ok_list = _of_type([v for v, b in zip(values, blank, strict=True) if not b], ioc_type)
@@ -139,13 +141,10 @@ def check_column(df: pl.DataFrame, column: str, ioc_type: str, set_index: int) -
             ok=pl.Series([False if b else next(it) for b in blank], dtype=pl.Boolean),
             missing=pl.Series(blank, dtype=pl.Boolean),
         )
-        missing = col.null_count() + int(counts.filter("missing")["len"].sum())
+    missing = nulls + int(counts.filter("missing")["len"].sum())
     present = counts.filter(~pl.col("missing"))
     bad = present.filter(~pl.col("ok"))
-    first_bad = None
-    if bad.height:
-        row = pl.DataFrame({"v": text}).with_row_index("row").join(bad.select("v"), on="v").sort("row").row(0)
-        first_bad = (int(row[0]), str(row[1]))
+    hashes = ioc_type in HASH_TYPES
     return ColumnQuality(
         set_index,
         ioc_type,
@@ -155,17 +154,24 @@ def check_column(df: pl.DataFrame, column: str, ioc_type: str, set_index: int) -
         missing_rows=missing,
         bad_rows=int(bad["len"].sum()),
         bad_distinct=bad.height,
-        skipped=ioc_type in HASH_TYPES and bad.height > 0,
-        first_bad=first_bad,
-        bad_values=bad["v"] if ioc_type in HASH_TYPES and bad.height else None,
+        skipped=hashes and bad.height > 0,
+        first_bad=str(bad["v"][0]) if bad.height else None,
+        bad_values=bad["v"] if hashes and bad.height else None,
+        blank_values=counts.filter("missing")["v"] if counts.height else None,
     )
+
+
+def check_column(df: pl.DataFrame, column: str, ioc_type: str, set_index: int) -> ColumnQuality:
+    """:func:`check_pairs` for the rows of ``df`` (each row weighs 1)."""
+    pairs = df.group_by(pl.col(column).alias(PAIR_VALUE)).agg(pl.len().cast(pl.UInt64).alias(PAIR_WEIGHT))
+    return check_pairs(pairs, column, ioc_type, set_index)
 
 
 def enforce(q: ColumnQuality, *, force: bool, strict: bool) -> None:
     """Raise ``ValueError`` for a job that cannot match (unless ``force``) or, with ``strict``,
     for a hash column holding values not of the type; log the figures otherwise."""
     line = describe(q.to_meta())
-    first = f" (first: row {q.first_bad[0]}, {q.first_bad[1][:80]!r})" if q.first_bad else ""
+    first = f" (not of the type, e.g. {q.first_bad[:80]!r})" if q.first_bad is not None else ""
     if q.no_match_possible and not force:
         raise ValueError(
             f"{line} No value of it can match the {q.ioc_type} set: check the column, or force the scan "

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 
 _FIELDS = {"sha1": 40, "md5": 32, "sha256": 64, "imphash": 32}
+
+
+def hash_pattern(name: str) -> str:
+    """The regular expression whose group 1 is field ``name`` of a ``Hashes`` value (RE2, Java
+    and Python syntax alike: the same text works in Polars, DuckDB, SQLite and Spark)."""
+    return rf"(?i)(?:^|,)\s*{name}=([0-9a-f]{{{_FIELDS[name]}}})\b"
 
 
 def split_hashes(hashes: pl.Expr | str) -> pl.Expr:
@@ -15,9 +23,23 @@ def split_hashes(hashes: pl.Expr | str) -> pl.Expr:
         logs.with_columns(iocz.split_hashes("Hashes").struct.unnest())
     """
     expr = pl.col(hashes) if isinstance(hashes, str) else hashes
-    return pl.struct(
-        [
-            expr.str.extract(rf"(?i)(?:^|,)\s*{name}=([0-9a-f]{{{digits}}})\b", 1).str.to_lowercase().alias(name)
-            for name, digits in _FIELDS.items()
-        ]
-    )
+    return pl.struct([expr.str.extract(hash_pattern(name), 1).str.to_lowercase().alias(name) for name in _FIELDS])
+
+
+def split_hashes_ibis(hashes: Any) -> dict[str, Any]:
+    """:func:`split_hashes` for an Ibis string column: ``{field: expression}`` with
+    ``re_extract`` (run by the backend; absent fields are null or empty, both never match)::
+
+        t = t.mutate(**iocz.split_hashes_ibis(t.Hashes))
+    """
+    return {name: hashes.re_extract(hash_pattern(name), 1).lower() for name in _FIELDS}
+
+
+def split_hashes_spark(hashes: str) -> dict[str, Any]:
+    """:func:`split_hashes` for a Spark column name: ``{field: Column}`` with ``regexp_extract``::
+
+    df = df.withColumns(iocz.split_hashes_spark("Hashes"))
+    """
+    from pyspark.sql import functions as F
+
+    return {name: F.lower(F.regexp_extract(F.col(hashes), hash_pattern(name), 1)) for name in _FIELDS}

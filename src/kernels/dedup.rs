@@ -14,20 +14,28 @@ pub struct Distinct<T> {
     pub values: Vec<(T, usize, u64)>,
 }
 
-/// Index the distinct values of `column` (nulls skipped).
+/// Index the distinct values of `column` (nulls skipped), each row counting once.
 pub fn index<T: Hash + Eq + Copy>(column: impl IntoIterator<Item = Option<T>>) -> Distinct<T> {
+    index_weighted(column.into_iter().map(|v| (v, 1)))
+}
+
+/// Index the distinct values of `column` (nulls skipped), each row counting as its weight
+/// (the multiplicity of a pre-aggregated `(value, rows)` pair).
+pub fn index_weighted<T: Hash + Eq + Copy>(
+    column: impl IntoIterator<Item = (Option<T>, u64)>,
+) -> Distinct<T> {
     let mut position: HashMap<T, u32> = HashMap::new();
     let mut values: Vec<(T, usize, u64)> = Vec::new();
     let rows = column
         .into_iter()
         .enumerate()
-        .map(|(row, v)| {
+        .map(|(row, (v, weight))| {
             v.map(|v| {
                 let i = *position.entry(v).or_insert_with(|| {
                     values.push((v, row, 0));
                     (values.len() - 1) as u32
                 });
-                values[i as usize].2 += 1;
+                values[i as usize].2 += weight;
                 i
             })
         })
@@ -72,5 +80,12 @@ mod tests {
         let got = index([Some("x"), None, Some("y"), Some("x")]);
         assert_eq!(got.rows, vec![Some(0), None, Some(1), Some(0)]);
         assert_eq!(got.values, vec![("x", 0, 2), ("y", 2, 1)]);
+    }
+
+    #[test]
+    fn weights_add_up_like_repeated_rows() {
+        let got = index_weighted([(Some("x"), 3), (None, 7), (Some("y"), 0), (Some("x"), 2)]);
+        assert_eq!(got.rows, vec![Some(0), None, Some(1), Some(0)]);
+        assert_eq!(got.values, vec![("x", 0, 5), ("y", 2, 0)]);
     }
 }

@@ -5,13 +5,14 @@
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
+use polars::prelude::Series;
 use pyo3_polars::PySeries;
 
 use crate::combine;
 use crate::error::Error;
 use crate::ioc::{DomainMatch, IocType};
 use crate::py::errors::run;
-use crate::py::expressions::columns::expand;
+use crate::py::expressions::columns::{expand, weights_of};
 use crate::py::files::read_file;
 use crate::py::registry;
 use crate::query::sets;
@@ -114,11 +115,18 @@ fn release_counts<'py>(
     Ok(PyBytes::new(py, &bytes))
 }
 
+/// Each row's multiplicity from an optional `weights` series (None: 1 per row).
+fn weights(weights: Option<PySeries>, values: &Series) -> Result<Option<Vec<u64>>, Error> {
+    weights
+        .map(|w| weights_of(&w.0, values.name(), values.len()))
+        .transpose()
+}
+
 /// Per-group sealed `(per-IOC counts, rows matching any IOC)` of plaintext `values` against
-/// loaded set `set`, `groups[i]` being row i's group index (< `n_groups`): one comparison pass
-/// for all groups.
+/// loaded set `set`, `groups[i]` being row i's group index (< `n_groups`) and `weights[i]` its
+/// multiplicity (pre-aggregated pairs; None: 1 per row): one comparison pass for all groups.
 #[pyfunction]
-#[pyo3(signature = (values, groups, n_groups, set, bits, digit_bits = 0, r#match = "exact", kernel = "auto"))]
+#[pyo3(signature = (values, groups, n_groups, set, bits, digit_bits = 0, r#match = "exact", kernel = "auto", weights = None))]
 #[allow(clippy::too_many_arguments)]
 fn count_grouped<'py>(
     py: Python<'py>,
@@ -130,9 +138,11 @@ fn count_grouped<'py>(
     digit_bits: usize,
     r#match: &str,
     kernel: &str,
+    weights: Option<PySeries>,
 ) -> PyResult<Vec<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)>> {
     let (values, groups) = (values.0, groups.0);
     let out = run(py, || {
+        let weights = self::weights(weights, &values)?;
         let groups: Vec<u32> = groups
             .u32()
             .map_err(|_| Error::InvalidInput("group indices must be a UInt32 series".into()))?
@@ -140,8 +150,8 @@ fn count_grouped<'py>(
             .map(|g| g.ok_or_else(|| Error::InvalidInput("group indices must not be null".into())))
             .collect::<Result<_, Error>>()?;
         registry::with_set_query(set, bits, digit_bits, r#match, kernel, |q| {
-            let (rows, expanded) = expand(&values, q.spec(), q.mode())?;
-            q.count_grouped(&rows, &groups, n_groups, &expanded)
+            let (rows, expanded) = expand(&values, q.spec(), q.mode(), weights.as_deref())?;
+            q.count_grouped(&rows, &groups, weights.as_deref(), n_groups, &expanded)
         })
     })?;
     Ok(out
@@ -153,10 +163,10 @@ fn count_grouped<'py>(
 /// The kernel per-IOC counts of `values` (a whole column) against loaded set `set` will run
 /// in `groups` groups, and why: `(kernel, reason, predicted scan PBS, predicted lookup PBS or
 /// None, predicted lookup external products or None, sub-table bits or None)`. `kernel` is the
-/// caller's request (`auto`, `scan`, `lookup`).
+/// caller's request (`auto`, `scan`, `lookup`); `weights`: each value's multiplicity.
 #[pyfunction]
-#[pyo3(signature = (values, set, bits, groups = 1, r#match = "exact", kernel = "auto"))]
-#[allow(clippy::type_complexity)]
+#[pyo3(signature = (values, set, bits, groups = 1, r#match = "exact", kernel = "auto", weights = None))]
+#[allow(clippy::type_complexity, clippy::too_many_arguments)]
 fn choose_kernel(
     py: Python<'_>,
     values: PySeries,
@@ -165,6 +175,7 @@ fn choose_kernel(
     groups: usize,
     r#match: &str,
     kernel: &str,
+    weights: Option<PySeries>,
 ) -> PyResult<(
     &'static str,
     String,
@@ -175,8 +186,9 @@ fn choose_kernel(
 )> {
     let values = values.0;
     run(py, || {
+        let weights = self::weights(weights, &values)?;
         registry::with_set_query(set, bits, 0, r#match, kernel, |q| {
-            let (_, expanded) = expand(&values, q.spec(), q.mode())?;
+            let (_, expanded) = expand(&values, q.spec(), q.mode(), weights.as_deref())?;
             let c = q.choice(&expanded.candidate_rows(), groups)?;
             Ok((
                 c.kernel.name(),

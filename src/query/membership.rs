@@ -179,7 +179,8 @@ impl<'a> SetQuery<'a> {
     }
 
     /// Sealed `(per-IOC counts, rows matching any IOC)` for each of `groups` groups, from each
-    /// row's distinct-value index `rows` into `expanded` and its group index `row_groups`.
+    /// row's distinct-value index `rows` into `expanded`, its group index `row_groups` and its
+    /// weight `row_weights` (the multiplicity of a pre-aggregated pair; None: 1 per row).
     /// The per-IOC comparisons run once for all groups ([`SlotMatches`]); each group then only
     /// weighs the booleans by its own rows. Rows matching any IOC: the sum of the group's
     /// per-IOC counts when every row has one candidate, else the OR kernel weighted by the group's
@@ -189,9 +190,17 @@ impl<'a> SetQuery<'a> {
         &self,
         rows: &[Option<u32>],
         row_groups: &[u32],
+        row_weights: Option<&[u64]>,
         groups: usize,
         expanded: &Expanded,
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        if row_weights.is_some_and(|w| w.len() != rows.len()) {
+            return Err(Error::InvalidInput(format!(
+                "weights must be one per row (got {} for {} rows)",
+                row_weights.map_or(0, <[u64]>::len),
+                rows.len()
+            )));
+        }
         if rows.len() != row_groups.len() || row_groups.iter().any(|&g| g as usize >= groups) {
             return Err(Error::InvalidInput(format!(
                 "group indices must be one per row (got {} for {} rows) and below {groups}",
@@ -200,9 +209,9 @@ impl<'a> SetQuery<'a> {
             )));
         }
         let mut per_value: Vec<HashMap<u32, u64>> = vec![HashMap::new(); expanded.values.len()];
-        for (v, &g) in rows.iter().zip(row_groups) {
+        for (i, (v, &g)) in rows.iter().zip(row_groups).enumerate() {
             if let Some(v) = v {
-                *per_value[*v as usize].entry(g).or_default() += 1;
+                *per_value[*v as usize].entry(g).or_default() += row_weights.map_or(1, |w| w[i]);
             }
         }
         let mut per_candidate: Vec<HashMap<u32, u64>> =
@@ -411,7 +420,32 @@ mod tests {
         for mode in [DomainMatch::Exact, DomainMatch::Subdomain] {
             let q = SetQuery::new(&set, &k.server, &cache, mode, options).unwrap();
             let (rows, expanded) = expand("q", q.spec(), q.mode(), column).unwrap();
-            let grouped = q.count_grouped(&rows, &groups, 3, &expanded).unwrap();
+            let grouped = q.count_grouped(&rows, &groups, None, 3, &expanded).unwrap();
+            // The same rows as weighted (group, value, multiplicity) pairs: same counts.
+            let pairs = [
+                (Some("a.evil.com"), 0u32, 2u64),
+                (Some("evil.com"), 1, 1),
+                (Some("bad.org"), 1, 1),
+                (Some("good.com"), 2, 1),
+                (None, 0, 1),
+            ];
+            let (p_rows, p_expanded) = crate::query::values::expand_weighted(
+                "q",
+                q.spec(),
+                q.mode(),
+                pairs.iter().map(|p| (p.0, p.2)),
+            )
+            .unwrap();
+            let p_groups: Vec<u32> = pairs.iter().map(|p| p.1).collect();
+            let p_weights: Vec<u64> = pairs.iter().map(|p| p.2).collect();
+            let weighted = q
+                .count_grouped(&p_rows, &p_groups, Some(&p_weights), 3, &p_expanded)
+                .unwrap();
+            for ((a, b), (c, d)) in grouped.iter().zip(&weighted) {
+                assert_eq!(decrypt(a), decrypt(c), "weighted per-IOC, {mode:?}");
+                assert_eq!(decrypt(b), decrypt(d), "weighted total, {mode:?}");
+            }
+            assert_eq!(decrypt(&q.count(&p_expanded, SetCount::AnyIoc, 1).unwrap()), decrypt(&q.count(&expanded, SetCount::AnyIoc, 1).unwrap()));
             for (g, (per_ioc, total)) in grouped.iter().enumerate() {
                 let mine: Vec<_> = column
                     .iter()
@@ -436,7 +470,10 @@ mod tests {
         }
         let q = SetQuery::new(&set, &k.server, &cache, DomainMatch::Exact, options).unwrap();
         let (rows, expanded) = expand("q", q.spec(), q.mode(), column).unwrap();
-        assert!(q.count_grouped(&rows, &groups[..2], 3, &expanded).is_err());
-        assert!(q.count_grouped(&rows, &groups, 2, &expanded).is_err());
+        assert!(q.count_grouped(&rows, &groups[..2], None, 3, &expanded).is_err());
+        assert!(q.count_grouped(&rows, &groups, None, 2, &expanded).is_err());
+        assert!(q
+            .count_grouped(&rows, &groups, Some(&[1, 2]), 3, &expanded)
+            .is_err());
     }
 }

@@ -72,7 +72,18 @@ pub fn expand<T: LogValue>(
     mode: DomainMatch,
     values: impl IntoIterator<Item = Option<T>>,
 ) -> Result<(Vec<Option<u32>>, Expanded)> {
-    let distinct = dedup::index(values);
+    expand_weighted(column, spec, mode, values.into_iter().map(|v| (v, 1)))
+}
+
+/// [`expand`] for pre-aggregated `(value, multiplicity)` pairs: a value's multiplicity is the
+/// sum of its pairs' weights (weight 1 per row is [`expand`]).
+pub fn expand_weighted<T: LogValue>(
+    column: &str,
+    spec: &SetSpec,
+    mode: DomainMatch,
+    pairs: impl IntoIterator<Item = (Option<T>, u64)>,
+) -> Result<(Vec<Option<u32>>, Expanded)> {
+    let distinct = dedup::index_weighted(pairs);
     let lists = distinct
         .values
         .par_iter()

@@ -111,12 +111,49 @@ pub fn eq_column(series: &Series) -> Result<Column<'_>, Error> {
     }))
 }
 
+/// A multiplicity column (`weights`) for the `len` rows of `column`: integers, no nulls, none
+/// negative.
+pub fn weights_of(weights: &Series, column: &str, len: usize) -> Result<Vec<u64>, Error> {
+    let w = weights.name();
+    if weights.len() != len {
+        return Err(Error::InvalidInput(format!(
+            "weights column {w:?} has {} rows, column {column:?} has {len}",
+            weights.len()
+        )));
+    }
+    if !weights.dtype().is_integer() {
+        return Err(Error::InvalidInput(format!(
+            "weights column {w:?} has type {}; expected an integer type (row multiplicities)",
+            weights.dtype()
+        )));
+    }
+    let cast = weights
+        .cast(&DataType::Int64)
+        .map_err(|e| Error::InvalidInput(format!("weights column {w:?}: {e}")))?;
+    cast.i64()
+        .expect("cast to Int64")
+        .iter()
+        .enumerate()
+        .map(|(row, v)| match v {
+            Some(v) if v >= 0 => Ok(v as u64),
+            Some(v) => Err(Error::InvalidInput(format!(
+                "weights column {w:?} row {row}: {v} is negative"
+            ))),
+            None => Err(Error::InvalidInput(format!(
+                "weights column {w:?} row {row} is null"
+            ))),
+        })
+        .collect()
+}
+
 /// The distinct values of a plaintext column expanded into candidates for `spec`, with each
-/// row's distinct-value index. Encrypted columns are refused.
+/// row's distinct-value index; each row weighs `weights[row]` (None: 1). Encrypted columns are
+/// refused.
 pub fn expand(
     series: &Series,
     spec: &SetSpec,
     mode: DomainMatch,
+    weights: Option<&[u64]>,
 ) -> Result<(Vec<Option<u32>>, Expanded), Error> {
     let n = name(series);
     if is_encrypted(series) {
@@ -124,15 +161,34 @@ pub fn expand(
             "column {n:?} is encrypted; is_in works on plaintext columns (use .fhe.eq per IOC)"
         )));
     }
+    let weight = |row: usize| weights.map_or(1, |w| w[row]);
+    if weights.is_some_and(|w| w.len() != series.len()) {
+        return Err(Error::InvalidInput(format!(
+            "column {n:?}: weights must be one per row"
+        )));
+    }
     match series.dtype() {
-        DataType::String => {
-            values::expand(n, spec, mode, series.str().expect("dtype checked").iter())
-        }
-        DataType::Binary if spec.ioc_type.is_hash() => values::expand(
+        DataType::String => values::expand_weighted(
             n,
             spec,
             mode,
-            series.binary().expect("dtype checked").iter(),
+            series
+                .str()
+                .expect("dtype checked")
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (v, weight(i))),
+        ),
+        DataType::Binary if spec.ioc_type.is_hash() => values::expand_weighted(
+            n,
+            spec,
+            mode,
+            series
+                .binary()
+                .expect("dtype checked")
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (v, weight(i))),
         ),
         DataType::Null => Ok((vec![None; series.len()], Expanded::default())),
         other => Err(Error::InvalidInput(format!(

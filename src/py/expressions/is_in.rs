@@ -4,7 +4,7 @@ use polars::prelude::*;
 use pyo3_polars::derive::polars_expr;
 use serde::Deserialize;
 
-use super::columns::{binary_column, expand, guarded};
+use super::columns::{binary_column, expand, guarded, weights_of};
 use crate::error::Error;
 use crate::py::registry;
 use crate::query::membership::{SetCount, SetQuery};
@@ -26,6 +26,9 @@ struct SetKwargs {
     /// Kernel for per-IOC counts: "auto" (cheaper predicted), "scan" or "lookup".
     #[serde(default = "auto")]
     kernel: String,
+    /// Counts only: the second input is each row's multiplicity (pre-aggregated pairs).
+    #[serde(default)]
+    weighted: bool,
     /// Benchmarks only: compute every n-th slot.
     #[serde(default = "one")]
     slot_stride: usize,
@@ -61,8 +64,14 @@ fn fhe_is_in_count(inputs: &[Series], kwargs: SetKwargs) -> PolarsResult<Series>
         SetCount::AnyIoc
     };
     let out = guarded("is_in", || {
+        let weights = match (kwargs.weighted, inputs.get(1)) {
+            (true, Some(w)) => Some(weights_of(w, s.name(), s.len())?),
+            (true, None) => return Err(Error::InvalidInput("missing weights column".into())),
+            (false, _) => None,
+        };
         with_query(&kwargs, |q| {
-            q.count(&expand(s, q.spec(), q.mode())?.1, what, kwargs.slot_stride)
+            let expanded = expand(s, q.spec(), q.mode(), weights.as_deref())?.1;
+            q.count(&expanded, what, kwargs.slot_stride)
         })
     })?;
     Ok(binary_column(s.name().clone(), vec![Some(out)]))
@@ -74,7 +83,7 @@ fn fhe_is_in(inputs: &[Series], kwargs: SetKwargs) -> PolarsResult<Series> {
     let s = &inputs[0];
     let out = guarded("is_in", || {
         with_query(&kwargs, |q| {
-            let (rows, expanded) = expand(s, q.spec(), q.mode())?;
+            let (rows, expanded) = expand(s, q.spec(), q.mode(), None)?;
             q.rows(&rows, &expanded)
         })
     })?;

@@ -1,0 +1,244 @@
+"""Scan a Spark DataFrame: the clear part on the cluster, the FHE partitions on the executors.
+
+``iocz.spark.scan(df, query, columns, ...)`` takes the arguments of :func:`iocz.scan`. The
+filter, projection, normalisation and de-duplication run in Spark; the de-duplicated pairs
+come to the driver, which checks them and cuts each job into partitions exactly as a local
+scan does (sorted distinct canonical values, so the cut is deterministic and a checkpoint is
+valid whichever engine resumes it). Then one Spark job runs one task per partition: each
+executor's Python worker loads the query bundle once (the file is shipped with the job by
+``SparkContext.addFile``, never a pickled key or set), computes the partition's encrypted
+partial counts, writes them as a checkpoint bundle (atomically: a retried or speculative task
+rewrites the same counts) and returns them; the driver adds them and releases the result.
+On a cluster the checkpoint folder must be storage every executor can write.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from iocz import _iocz
+from iocz.bundles import Query, Result
+from iocz.checkpoint import Checkpoint, PartitionCounts
+from iocz.engines.spark_frame import SparkSource
+from iocz.expr import Bits, KernelName
+from iocz.partition import count_partition
+from iocz.progress import Progress
+from iocz.scan import DEFAULT_PARTITION, ScanSettings, Task, scan_source
+
+#: Seconds between two looks at the Spark job's progress.
+POLL_SECONDS = 0.5
+
+
+def _check_java() -> None:
+    """A clear error when Spark cannot start for want of Java."""
+    home = os.environ.get("JAVA_HOME")
+    if shutil.which("java") is None and not (home and (Path(home) / "bin" / "java").exists()):
+        raise RuntimeError(
+            "Spark needs a Java runtime (17): install it (Debian: apt-get install openjdk-17-jre-headless) "
+            "or set JAVA_HOME"
+        )
+
+
+def session(master: str = "local[2]", *, app: str = "iocz", config: Mapping[str, str] | None = None) -> Any:
+    """A Spark session for scanning: ``local[N]`` runs N executor slots in this machine,
+    bound to the loopback interface only (no port listens outside); any other ``master`` is
+    used as given. Executors run this Python interpreter."""
+    _check_java()
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as e:
+        raise ImportError("Spark input needs the spark extra: pip install 'iocz[spark]'") from e
+    import sys
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.master(master).appName(app).config("spark.ui.enabled", "false")
+    if master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+    for k, v in (config or {}).items():
+        builder = builder.config(k, v)
+    return builder.getOrCreate()
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What every task of a scan needs besides its pairs (all plain data: it is pickled)."""
+
+    query_file: str
+    server_key_file: str | None
+    checkpoint: str | None
+    signature: str
+    grouped: bool
+    bits: int
+    threads: int
+
+
+_QUERIES: dict[str, Query] = {}
+
+
+def _query(shared: _Shared) -> Query:
+    """The query bundle shipped with the job, loaded once per executor process."""
+    from pyspark import SparkFiles
+
+    if shared.query_file not in _QUERIES:
+        key = SparkFiles.get(shared.server_key_file) if shared.server_key_file else None
+        _QUERIES[shared.query_file] = Query.load(SparkFiles.get(shared.query_file), server_key=key)
+    return _QUERIES[shared.query_file]
+
+
+def run_task(shared: _Shared, task: tuple[int, int, int, str, bytes]) -> tuple[int, int, PartitionCounts, int, bool]:
+    """On an executor: the counts of one partition (from its checkpoint if already there);
+    returns ``(job, part, counts, PBS spent, resumed)``."""
+    job, part, set_index, kernel, pairs = task
+    os.environ.setdefault("RAYON_NUM_THREADS", str(shared.threads))  # before the first FHE work
+    ckpt = Checkpoint(Path(shared.checkpoint) if shared.checkpoint else None, shared.signature, claim=False)
+    done = ckpt.load(job, part)
+    if done is not None:
+        return job, part, done, 0, True
+    query = _query(shared)
+    _iocz.reset_pbs_count()
+    frame = pl.read_ipc(pairs)
+    counts = count_partition(frame, query.sets[set_index], shared.grouped, shared.bits, kernel)  # type: ignore[arg-type]
+    ckpt.save(job, part, counts)
+    return job, part, counts, _iocz.pbs_count(), False
+
+
+class SparkRunner:
+    """One Spark job, one task per partition not yet in the checkpoint."""
+
+    def __init__(self, spark: Any, query: Query, threads_per_task: int | None = None) -> None:
+        if query.path is None:
+            raise ValueError("iocz.spark.scan needs a query loaded from its bundle file (iocz.Query.load)")
+        self.spark = spark
+        self.query = query
+        conf = spark.sparkContext.getConf()
+        self.threads = threads_per_task or int(conf.get("spark.task.cpus", "1"))
+
+    def run(
+        self, tasks: list[Task], settings: ScanSettings, ckpt: Checkpoint, bar: Progress
+    ) -> dict[tuple[int, int], PartitionCounts]:
+        """Resume what the checkpoint holds, run the rest on the executors."""
+        out: dict[tuple[int, int], PartitionCounts] = {}
+        todo = []
+        for t in tasks:
+            done = ckpt.load(t.job_index, t.part)
+            if done is None:
+                todo.append(t)
+                continue
+            out[(t.job_index, t.part)] = done
+            bar.advance(rows=t.rows, pbs=0, resumed=True, planned=t.planned_pbs)
+        if not todo:
+            return out
+        sc = self.spark.sparkContext
+        sc.addFile(str(self.query.path))
+        if self.query.server_key_path:
+            sc.addFile(str(self.query.server_key_path))
+        shared = _Shared(
+            self.query.path.name,  # type: ignore[union-attr]
+            self.query.server_key_path.name if self.query.server_key_path else None,
+            str(ckpt.folder.resolve()) if ckpt.folder else None,
+            settings.signature,
+            settings.grouped,
+            settings.bits,
+            self.threads,
+        )
+        payloads = []
+        for t in todo:
+            sink = t.pairs.write_ipc(None)
+            payloads.append((t.job_index, t.part, t.job.set_index, t.kernel, sink.getvalue()))
+        group = f"iocz-{settings.signature}-{time.time_ns()}"
+        results: list[Any] = []
+        failure: list[BaseException] = []
+
+        def collect() -> None:
+            try:
+                sc.setJobGroup(group, "iocz: encrypted counts of the scan's partitions", interruptOnCancel=True)
+                rdd = sc.parallelize(payloads, numSlices=len(payloads))
+                results.extend(rdd.map(lambda p: run_task(shared, p)).collect())
+            except BaseException as e:  # re-raised in the calling thread
+                failure.append(e)
+
+        worker = threading.Thread(target=collect, name="iocz-spark-collect", daemon=True)
+        worker.start()
+        seen = 0
+        mean_rows = sum(t.rows for t in todo) // len(todo)
+        mean_pbs = sum(t.planned_pbs for t in todo) // len(todo)
+        try:
+            while worker.is_alive():
+                worker.join(POLL_SECONDS)
+                finished = _completed_tasks(sc, group)
+                for _ in range(max(0, min(finished, len(todo)) - seen)):
+                    bar.advance(rows=mean_rows, pbs=mean_pbs, resumed=False, planned=mean_pbs)
+                seen = max(seen, finished)
+        except KeyboardInterrupt:
+            sc.cancelJobGroup(group)
+            raise
+        if failure:
+            raise failure[0]
+        for _ in range(len(todo) - seen):
+            bar.advance(rows=mean_rows, pbs=mean_pbs, resumed=False, planned=mean_pbs)
+        for job, part, counts, _pbs, _resumed in results:
+            out[(job, part)] = counts
+        return out
+
+
+def _completed_tasks(sc: Any, group: str) -> int:
+    """Tasks finished so far in the jobs of ``group``."""
+    tracker = sc.statusTracker()
+    total = 0
+    for job_id in tracker.getJobIdsForGroup(group):
+        info = tracker.getJobInfo(job_id)
+        for stage in info.stageIds if info else []:
+            s = tracker.getStageInfo(stage)
+            total += s.numCompletedTasks if s else 0
+    return int(total)
+
+
+def scan(
+    df: Any,
+    query: Query,
+    columns: Mapping[str, str | Sequence[str]],
+    *,
+    where: Any = None,
+    group_by: str | None = None,
+    time_column: str | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    partition_size: int = DEFAULT_PARTITION,
+    bits: Bits = 256,
+    progress: bool | Progress = True,
+    force: bool = False,
+    strict: bool = False,
+    kernel: KernelName = "auto",
+    threads_per_task: int | None = None,
+) -> Result:
+    """:func:`iocz.scan` for a Spark DataFrame ``df``, its partitions computed on the executors
+    (see the module docstring). ``where``: a Spark SQL condition or a Column. ``query`` must be
+    loaded from its bundle file (:meth:`iocz.Query.load`): the executors load that file.
+    ``threads_per_task``: FHE threads per task (default ``spark.task.cpus``)."""
+    _check_java()
+    source = SparkSource(df, where)
+    return scan_source(
+        source,
+        query,
+        columns,
+        where_text=None if where is None else str(where),
+        group_by=group_by,
+        time_column=time_column,
+        checkpoint=checkpoint,
+        partition_size=partition_size,
+        bits=bits,
+        progress=progress,
+        force=force,
+        strict=strict,
+        kernel=kernel,
+        runner=SparkRunner(df.sparkSession, query, threads_per_task),
+    )
