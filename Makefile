@@ -1,9 +1,10 @@
 # iocz developer tasks. `make test` is what CI runs (through .ci/run).
 PYTHON ?= python3
 PIP := $(PYTHON) -m pip
-# Python dependencies: pyproject.toml's runtime list and its pinned `test` and `dev` extras.
+# Python dependencies: pyproject.toml's runtime list and every pinned extra (engines, notebook,
+# test, dev). Spark also needs Java 17 (.ci/run installs it).
 PY_REQUIREMENTS := $(PYTHON) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
-	print("\n".join(p["dependencies"] + p["optional-dependencies"]["test"] + p["optional-dependencies"]["dev"]))'
+	print("\n".join(p["dependencies"] + sum(p["optional-dependencies"].values(), [])))'
 PY_PATHS := python tests benches fuzz
 
 .PHONY: deps build test test-rust test-python fuzz bench check demo clean

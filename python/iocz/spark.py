@@ -14,6 +14,7 @@ On a cluster the checkpoint folder must be storage every executor can write.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import threading
@@ -33,6 +34,8 @@ from iocz.expr import Bits, KernelName
 from iocz.partition import count_partition
 from iocz.progress import Progress
 from iocz.scan import DEFAULT_PARTITION, ScanSettings, Task, scan_source
+
+log = logging.getLogger("iocz.scan")
 
 #: Seconds between two looks at the Spark job's progress.
 POLL_SECONDS = 0.5
@@ -136,6 +139,7 @@ class SparkRunner:
                 continue
             out[(t.job_index, t.part)] = done
             bar.advance(rows=t.rows, pbs=0, resumed=True, planned=t.planned_pbs)
+        log.info("%d of %d partitions resumed from the checkpoint; %d run on Spark", len(out), len(tasks), len(todo))
         if not todo:
             return out
         sc = self.spark.sparkContext

@@ -42,7 +42,8 @@ class IbisSource:
             except (AttributeError, *self._errors) as e:
                 raise _backend_error(self.engine, f"the SQL condition {where!r}", e) from e
             except Exception as e:  # the backend's own driver error (duckdb, sqlite3, …)
-                raise ValueError(f"where {where!r} on {self.engine}: {e}") from e
+                first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                raise ValueError(f"where {where!r} on {self.engine}: {first}") from e
         elif where is not None:
             table = table.filter(where)
         self.table = table
