@@ -5,7 +5,7 @@ PIP := $(PYTHON) -m pip
 # test, dev). Spark also needs Java 17 (.ci/run installs it).
 PY_REQUIREMENTS := $(PYTHON) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
 	print("\n".join(p["dependencies"] + sum(p["optional-dependencies"].values(), [])))'
-PY_PATHS := python tests benches fuzz
+PY_PATHS := python tests benches fuzz examples
 
 .PHONY: deps build test test-rust test-python fuzz bench check demo clean
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import iocz
 import polars as pl
@@ -50,3 +52,12 @@ def process_logs() -> pl.DataFrame:
         df.group_by("host").agg(pl.col("sha256").n_unique().alias("distinct")).sort("distinct", "host").head(8)["host"]
     )
     return df.filter(pl.col("host").is_in(small_hosts.implode())).select("host", "sha256")
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local Spark (``local[2]``, loopback only) for the session's Spark tests."""
+    pytest.importorskip("pyspark")
+    session = iocz.spark.session("local[2]")
+    yield session
+    session.stop()

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import iocz
 import polars as pl
-
 from conftest import DATA, Keys
 
 #: The date filter of the tests (rows after it are scanned).

@@ -11,10 +11,9 @@ import ibis
 import iocz
 import polars as pl
 import pytest
-from iocz.progress import Progress
-
 from conftest import Keys
 from engines_support import AFTER, Case, decrypted, make_case, truth
+from iocz.progress import Progress
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import iocz
 import polars as pl
 import pytest
-
 from conftest import Keys
 from engines_support import AFTER, Case, decrypted, make_case, truth
 
@@ -25,13 +23,6 @@ pytest.importorskip("pyspark")
 @pytest.fixture(scope="module")
 def case(keys: Keys, tmp_path_factory: pytest.TempPathFactory) -> Case:
     return make_case(keys, tmp_path_factory.mktemp("spark"))
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    session = iocz.spark.session("local[2]")
-    yield session
-    session.stop()
 
 
 def test_spark_scan_counts_like_plaintext_polars(spark: Any, case: Case, keys: Keys, tmp_path: Path) -> None:

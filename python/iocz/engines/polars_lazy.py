@@ -3,9 +3,9 @@ Polars' streaming engine, so the filtered rows are never collected."""
 
 from __future__ import annotations
 
-import polars as pl
-
 from typing import Literal
+
+import polars as pl
 
 from iocz import timestamps
 from iocz.engines.base import PAIR_GROUP, PAIR_VALUE, PAIR_WEIGHT, Stats, normalised, text_time_range
