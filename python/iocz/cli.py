@@ -171,6 +171,11 @@ def _inspect_result(path: str) -> None:
         print(f"  {describe(q)}")
     for set_index, column, kernel, reason in meta.get("kernels", []):
         print(f"  set {set_index} column {column!r}: {kernel} kernel ({reason})")
+    if meta.get("engine"):
+        took = meta.get("clear_seconds", "?")
+        print(f"  clear part run by {meta['engine']} in {took} s; the agency sees its queries:")
+        for text in meta.get("clear_part", []):
+            print("    " + "\n    ".join(str(text).strip().splitlines()))
     print("  entries (what the agency will decrypt; nothing else is in the file besides the metadata above):")
     for c in r.counts:
         info = iocz.EncryptedValue.from_bytes(c.released).released_info()

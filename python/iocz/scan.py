@@ -341,8 +341,10 @@ def scan_source(
         )
     time_col = time_column or timestamps.time_column(schema)
     grouped = group_by is not None
+    clear_started = time.perf_counter()
     raw, queries = _pairs_per_job(source, jobs, schema, group_by)
     stats = source.stats(time_col)
+    clear_seconds = time.perf_counter() - clear_started
     quality = [check_pairs(p, j.column, j.qset.ioc_type, j.set_index) for p, j in zip(raw, jobs, strict=True)]
     for q in quality:
         enforce(q, force=force, strict=strict)
@@ -405,6 +407,7 @@ def scan_source(
         "kernels": [[j.set_index, j.column, k[0], k[1]] for j, k in zip(jobs, kernels, strict=True)],
         "engine": source.engine,
         "clear_part": queries,
+        "clear_seconds": round(clear_seconds, 2),
         "data_quality": [q.to_meta() for q in quality],
         "started": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
         "seconds": round(time.time() - started, 1),
