@@ -3,6 +3,8 @@ decryption of a result. Run by the seed-detection examples (one per engine)."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import iocz
@@ -30,3 +32,17 @@ def decrypt(key: iocz.ClientKey, result: iocz.Result, manifest: Path, work: Path
     result.save(work / "r.iocz", overwrite=True)
     out = iocz.Result.load(work / "r.iocz").decrypt(key, manifest=manifest)
     return {(str(r["group"]), str(r["ioc"])): int(r["count"]) for r in out.counts.iter_rows(named=True) if r["count"]}
+
+
+def round_trip(work: Path, detect: Callable[[iocz.Query], iocz.Result]) -> dict[tuple[str, str], int]:
+    """Both sides: the agency's query, the company's ``detect`` on it (loaded from the bundle
+    file, as the company receives it), the agency's decrypted non-zero counts."""
+    key, bundle, manifest = make_query(work)
+    return decrypt(key, detect(iocz.Query.load(bundle)), manifest, work)
+
+
+def print_counts(main: Callable[[Path], dict[tuple[str, str], int]]) -> None:
+    """Run ``main`` in a temporary folder and print its counts per host and IOC."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for (host, ioc), n in sorted(main(Path(tmp)).items()):
+            print(f"{host:<30} {ioc[:16]}…  {n}")

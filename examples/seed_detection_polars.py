@@ -7,14 +7,13 @@ after a date, count the rows per host holding each encrypted IOC.
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
 import iocz
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parent))
-from agency import AFTER, LOGS, decrypt, make_query  # noqa: E402
+from agency import AFTER, LOGS, print_counts, round_trip  # noqa: E402
 
 
 def detect(query: iocz.Query) -> iocz.Result:
@@ -26,11 +25,8 @@ def detect(query: iocz.Query) -> iocz.Result:
 
 def main(work: Path) -> dict[tuple[str, str], int]:
     """Both sides; returns the decrypted non-zero counts {(host, IOC): rows}."""
-    key, bundle, manifest = make_query(work)
-    return decrypt(key, detect(iocz.Query.load(bundle)), manifest, work)
+    return round_trip(work, detect)
 
 
 if __name__ == "__main__":
-    with tempfile.TemporaryDirectory() as tmp:
-        for (host, ioc), n in sorted(main(Path(tmp)).items()):
-            print(f"{host:<30} {ioc[:16]}…  {n}")
+    print_counts(main)

@@ -8,14 +8,13 @@ Spark, the FHE partitions on its executors (here ``local[2]``: this machine, loo
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import iocz
 
 sys.path.insert(0, str(Path(__file__).parent))
-from agency import AFTER, LOGS, decrypt, make_query  # noqa: E402
+from agency import AFTER, LOGS, print_counts, round_trip  # noqa: E402
 
 
 def detect(spark: Any, query: iocz.Query, work: Path) -> iocz.Result:
@@ -32,16 +31,13 @@ def detect(spark: Any, query: iocz.Query, work: Path) -> iocz.Result:
 
 def main(work: Path, spark: Any | None = None) -> dict[tuple[str, str], int]:
     """Both sides; returns the decrypted non-zero counts {(host, IOC): rows}."""
-    key, bundle, manifest = make_query(work)
     session = spark or iocz.spark.session("local[2]")
     try:
-        return decrypt(key, detect(session, iocz.Query.load(bundle), work), manifest, work)
+        return round_trip(work, lambda query: detect(session, query, work))
     finally:
         if spark is None:
             session.stop()
 
 
 if __name__ == "__main__":
-    with tempfile.TemporaryDirectory() as tmp:
-        for (host, ioc), n in sorted(main(Path(tmp)).items()):
-            print(f"{host:<30} {ioc[:16]}…  {n}")
+    print_counts(main)

@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, Unpack
 
 import polars as pl
 
@@ -243,21 +243,27 @@ def _pairs_per_job(
     return out, queries
 
 
+class ScanOptions(TypedDict, total=False):
+    """The options of :func:`scan` besides ``where`` (also taken by :func:`iocz.spark.scan`)."""
+
+    group_by: str | None
+    time_column: str | None
+    checkpoint: str | os.PathLike[str] | None
+    partition_size: int
+    bits: Bits
+    progress: bool | Progress
+    force: bool
+    strict: bool
+    kernel: KernelName
+
+
 def scan(
     logs: Any,
     query: Query,
     columns: Mapping[str, str | Sequence[str]],
     *,
     where: Any = None,
-    group_by: str | None = None,
-    time_column: str | None = None,
-    checkpoint: str | os.PathLike[str] | None = None,
-    partition_size: int = DEFAULT_PARTITION,
-    bits: Bits = 256,
-    progress: bool | Progress = True,
-    force: bool = False,
-    strict: bool = False,
-    kernel: KernelName = "auto",
+    **options: Unpack[ScanOptions],
 ) -> Result:
     """Scan ``logs`` with ``query``: a Polars LazyFrame or DataFrame (CSV, Parquet, NDJSON,
     partitioned datasets, ``pl.scan_delta``, ``pl.scan_iceberg``) or an Ibis table (DuckDB,
@@ -291,43 +297,29 @@ def scan(
     grounds go to the ``iocz.scan`` log and the result metadata (``kernels``). ``"scan"`` or
     ``"lookup"`` force one. A lookup job is one partition (its checkpoint is the whole job).
     """
-    source = source_for(logs, where)
-    return scan_source(
-        source,
-        query,
-        columns,
-        where_text=None if where is None else str(where),
-        group_by=group_by,
-        time_column=time_column,
-        checkpoint=checkpoint,
-        partition_size=partition_size,
-        bits=bits,
-        progress=progress,
-        force=force,
-        strict=strict,
-        kernel=kernel,
-        runner=LocalRunner(),
-    )
+    return scan_source(source_for(logs, where), query, columns, LocalRunner(), where=where, **options)
 
 
 def scan_source(
     source: Source,
     query: Query,
     columns: Mapping[str, str | Sequence[str]],
-    *,
-    where_text: str | None,
-    group_by: str | None,
-    time_column: str | None,
-    checkpoint: str | os.PathLike[str] | None,
-    partition_size: int,
-    bits: Bits,
-    progress: bool | Progress,
-    force: bool,
-    strict: bool,
-    kernel: KernelName,
     runner: Runner,
+    *,
+    where: Any = None,
+    group_by: str | None = None,
+    time_column: str | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    partition_size: int = DEFAULT_PARTITION,
+    bits: Bits = 256,
+    progress: bool | Progress = True,
+    force: bool = False,
+    strict: bool = False,
+    kernel: KernelName = "auto",
 ) -> Result:
-    """:func:`scan` on an engine's :class:`~iocz.engines.Source`, partitions run by ``runner``."""
+    """:func:`scan` on an engine's :class:`~iocz.engines.Source` (already filtered by
+    ``where``, recorded as text), its partitions run by ``runner``; the defaults of every option."""
+    where_text = None if where is None else str(where)
     if partition_size < 1:
         raise ValueError("partition_size must be at least 1")
     started = time.time()

@@ -22,7 +22,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import polars as pl
 
@@ -30,10 +30,9 @@ from iocz import _iocz
 from iocz.bundles import Query, Result
 from iocz.checkpoint import Checkpoint, PartitionCounts
 from iocz.engines.spark_frame import SparkSource
-from iocz.expr import Bits, KernelName
 from iocz.partition import count_partition
 from iocz.progress import Progress
-from iocz.scan import DEFAULT_PARTITION, ScanSettings, Task, scan_source
+from iocz.scan import ScanOptions, ScanSettings, Task, scan_source
 
 log = logging.getLogger("iocz.scan")
 
@@ -213,36 +212,13 @@ def scan(
     columns: Mapping[str, str | Sequence[str]],
     *,
     where: Any = None,
-    group_by: str | None = None,
-    time_column: str | None = None,
-    checkpoint: str | os.PathLike[str] | None = None,
-    partition_size: int = DEFAULT_PARTITION,
-    bits: Bits = 256,
-    progress: bool | Progress = True,
-    force: bool = False,
-    strict: bool = False,
-    kernel: KernelName = "auto",
     threads_per_task: int | None = None,
+    **options: Unpack[ScanOptions],
 ) -> Result:
-    """:func:`iocz.scan` for a Spark DataFrame ``df``, its partitions computed on the executors
-    (see the module docstring). ``where``: a Spark SQL condition or a Column. ``query`` must be
-    loaded from its bundle file (:meth:`iocz.Query.load`): the executors load that file.
-    ``threads_per_task``: FHE threads per task (default ``spark.task.cpus``)."""
+    """:func:`iocz.scan` for a Spark DataFrame ``df`` (same options), its partitions computed on
+    the executors (see the module docstring). ``where``: a Spark SQL condition or a Column.
+    ``query`` must be loaded from its bundle file (:meth:`iocz.Query.load`): the executors load
+    that file. ``threads_per_task``: FHE threads per task (default ``spark.task.cpus``)."""
     _check_java()
-    source = SparkSource(df, where)
-    return scan_source(
-        source,
-        query,
-        columns,
-        where_text=None if where is None else str(where),
-        group_by=group_by,
-        time_column=time_column,
-        checkpoint=checkpoint,
-        partition_size=partition_size,
-        bits=bits,
-        progress=progress,
-        force=force,
-        strict=strict,
-        kernel=kernel,
-        runner=SparkRunner(df.sparkSession, query, threads_per_task),
-    )
+    runner = SparkRunner(df.sparkSession, query, threads_per_task)
+    return scan_source(SparkSource(df, where), query, columns, runner, where=where, **options)
