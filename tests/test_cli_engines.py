@@ -26,7 +26,9 @@ def _scan(case: Case, out: Path, *args: str) -> int:
     return main([*base, *args, "--out", str(out)])
 
 
-def test_engine_duckdb_connect_and_delta_give_the_plaintext_counts(case: Case, keys: Keys, tmp_path: Path) -> None:
+def test_engine_duckdb_connect_and_delta_give_the_plaintext_counts(
+    case: Case, keys: Keys, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     want = truth(case, grouped=False)
     where = f"utc_time > '{AFTER}'"
     assert _scan(case, tmp_path / "a.iocz", "--engine", "duckdb", "--logs", str(case.parquet), "--where", where) == 0
@@ -45,6 +47,10 @@ def test_engine_duckdb_connect_and_delta_give_the_plaintext_counts(case: Case, k
         assert decrypted(case, keys, result, tmp_path) == want, name
     meta = iocz.Result.load(tmp_path / "b.iocz").metadata
     assert meta["engine"] == "duckdb" and "process_events" in meta["clear_part"][0]
+    capsys.readouterr()
+    assert main(["inspect", str(tmp_path / "b.iocz")]) == EXIT_OK
+    shown = capsys.readouterr().out
+    assert "clear part run by duckdb" in shown and "process_events" in shown and "GROUP BY" in shown
 
 
 @pytest.mark.parametrize("engine", ["polars", "duckdb"])

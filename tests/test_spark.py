@@ -67,7 +67,7 @@ def test_killed_spark_scan_resumes(case: Case, keys: Keys, tmp_path: Path) -> No
 def test_spark_without_java_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("shutil.which", lambda _: None)
     monkeypatch.delenv("JAVA_HOME", raising=False)
-    with pytest.raises(RuntimeError, match=r"Spark needs a Java runtime \(17\): .*openjdk-17-jre-headless"):
+    with pytest.raises(OSError, match=r"Spark needs a Java runtime \(17\): .*openjdk-17-jre-headless"):
         iocz.spark.session()
 
 

@@ -539,7 +539,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("iocz: interrupted; rerun the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (CliError, iocz.IoczError, ValueError, OSError, pl.exceptions.PolarsError) as e:
+    except (CliError, iocz.IoczError, ValueError, OSError, ImportError, pl.exceptions.PolarsError) as e:
         message = " ".join(str(e).split()) or type(e).__name__
         print(f"iocz: error: {message}", file=sys.stderr)
         return EXIT_INVALID

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import threading
 import time
@@ -44,7 +45,7 @@ def _check_java() -> None:
     """A clear error when Spark cannot start for want of Java."""
     home = os.environ.get("JAVA_HOME")
     if shutil.which("java") is None and not (home and (Path(home) / "bin" / "java").exists()):
-        raise RuntimeError(
+        raise OSError(
             "Spark needs a Java runtime (17): install it (Debian: apt-get install openjdk-17-jre-headless) "
             "or set JAVA_HOME"
         )
@@ -186,12 +187,19 @@ class SparkRunner:
             sc.cancelJobGroup(group)
             raise
         if failure:
-            raise failure[0]
+            raise ValueError(f"a Spark task failed: {_task_error(failure[0])}") from failure[0]
         for _ in range(len(todo) - seen):
             bar.advance(rows=mean_rows, pbs=mean_pbs, resumed=False, planned=mean_pbs)
         for job, part, counts, _pbs, _resumed in results:
             out[(job, part)] = counts
         return out
+
+
+def _task_error(e: BaseException) -> str:
+    """The Python error line inside a Spark failure (its Java stack trace left out)."""
+    lines = [line.strip() for line in str(e).splitlines()]
+    python = [line for line in lines if re.match(r"^[\w.]*(Error|Exception): ", line) and "Py4J" not in line]
+    return python[-1] if python else (lines[0] if lines else type(e).__name__)
 
 
 def _completed_tasks(sc: Any, group: str) -> int:
