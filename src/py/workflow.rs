@@ -3,9 +3,9 @@
 //! canonicalisation for importers. Thin wrappers over
 //! [`crate::wire::bundle`], [`crate::combine`] and [`crate::ioc`].
 
+use polars::prelude::Series;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use polars::prelude::Series;
 use pyo3_polars::PySeries;
 
 use crate::combine;

@@ -445,7 +445,10 @@ mod tests {
                 assert_eq!(decrypt(a), decrypt(c), "weighted per-IOC, {mode:?}");
                 assert_eq!(decrypt(b), decrypt(d), "weighted total, {mode:?}");
             }
-            assert_eq!(decrypt(&q.count(&p_expanded, SetCount::AnyIoc, 1).unwrap()), decrypt(&q.count(&expanded, SetCount::AnyIoc, 1).unwrap()));
+            assert_eq!(
+                decrypt(&q.count(&p_expanded, SetCount::AnyIoc, 1).unwrap()),
+                decrypt(&q.count(&expanded, SetCount::AnyIoc, 1).unwrap())
+            );
             for (g, (per_ioc, total)) in grouped.iter().enumerate() {
                 let mine: Vec<_> = column
                     .iter()
@@ -470,7 +473,9 @@ mod tests {
         }
         let q = SetQuery::new(&set, &k.server, &cache, DomainMatch::Exact, options).unwrap();
         let (rows, expanded) = expand("q", q.spec(), q.mode(), column).unwrap();
-        assert!(q.count_grouped(&rows, &groups[..2], None, 3, &expanded).is_err());
+        assert!(q
+            .count_grouped(&rows, &groups[..2], None, 3, &expanded)
+            .is_err());
         assert!(q.count_grouped(&rows, &groups, None, 2, &expanded).is_err());
         assert!(q
             .count_grouped(&rows, &groups, Some(&[1, 2]), 3, &expanded)
