@@ -126,6 +126,20 @@ class SparkRunner:
         conf = spark.sparkContext.getConf()
         self.threads = threads_per_task or int(conf.get("spark.task.cpus", "1"))
 
+    @staticmethod
+    def _ship(sc: Any, path: Path) -> str:
+        """Add ``path`` to the job under a name made of its SHA-256; returns that name."""
+        import hashlib
+        import tempfile
+
+        data = path.read_bytes()
+        name = f"iocz-{hashlib.sha256(data).hexdigest()[:32]}{path.suffix}"
+        copy = Path(tempfile.gettempdir()) / name
+        if not copy.exists():
+            copy.write_bytes(data)
+        sc.addFile(str(copy))
+        return name
+
     def run(
         self, tasks: list[Task], settings: ScanSettings, ckpt: Checkpoint, bar: Progress
     ) -> dict[tuple[int, int], PartitionCounts]:
@@ -143,12 +157,11 @@ class SparkRunner:
         if not todo:
             return out
         sc = self.spark.sparkContext
-        sc.addFile(str(self.query.path))
-        if self.query.server_key_path:
-            sc.addFile(str(self.query.server_key_path))
+        # Shipped under names unique to their content: a session may ship several queries.
+        names = [self._ship(sc, p) for p in (self.query.path, self.query.server_key_path) if p]
         shared = _Shared(
-            self.query.path.name,  # type: ignore[union-attr]
-            self.query.server_key_path.name if self.query.server_key_path else None,
+            names[0],
+            names[1] if len(names) > 1 else None,
             str(ckpt.folder.resolve()) if ckpt.folder else None,
             settings.signature,
             settings.grouped,
