@@ -79,18 +79,17 @@ fn kernels(c: &mut Criterion) {
     lookup_kernels(c, &client, &server);
 }
 
-/// The lookup kernel's parts: one external product (a record read in a single 2048-position
-/// window: rotation + extraction), one CMux tree level, and one whole record lookup and count
-/// (1 IOC, 1,000 values, 64-bit tags: 3 candidates, tag test, gating, refresh).
+/// The lookup kernel's parts: one cell read (a four-monomial GGSW external product in a
+/// single 2048-cell window + extraction), one CMux tree level, and one whole bin count and release
+/// (1 IOC in 2 bins, 1,000 values, 64-bit tags: tag tests, AND, gates).
 fn lookup_kernels(c: &mut Criterion, client: &ClientKey, server: &ServerKey) {
-    use iocz::lookup::{eval, ggsw, query::delta, query::LookupQuery};
+    use iocz::lookup::{eval, ggsw, query::LookupQuery, query::TAG_DELTA};
+    use iocz::set::LookupOptions;
     use tfhe::core_crypto::prelude::{cmux_assign, GlweCiphertext};
     let key = client.glwe_secret_key();
-    let window: Vec<u64> = (0..2048u64).map(|p| (p % 16) * delta()).collect();
-    let mono = vec![ggsw::to_fourier(&ggsw::encrypt_monomial(&key, 77))];
-    bench(c, "lookup/external_product", || {
-        eval::lookup_block(&window, &mono)
-    });
+    let window: Vec<u64> = (0..2048u64).map(|p| (p % 32) * TAG_DELTA).collect();
+    let cells = ggsw::to_fourier(&ggsw::encrypt_monomial_sum(&key, &[7, 600, 1100, 1900]));
+    bench(c, "lookup/cell_read", || eval::read(&window, &[], &cells));
     let bit = ggsw::to_fourier(&ggsw::encrypt_bit(&key, 1));
     let p = iocz::params::COMPUTE;
     let glwe = || {
@@ -108,9 +107,25 @@ fn lookup_kernels(c: &mut Criterion, client: &ClientKey, server: &ServerKey) {
     });
     let values: Vec<Digest> = (0..1000u32).map(digest).collect();
     let weights = vec![(0..1000u64).collect::<Vec<u64>>()];
-    let query = LookupQuery::encrypt(&key, &[values[5]], 20, true).unwrap();
-    bench(c, "lookup/record/1000-values/64bit", || {
-        eval::count(server.shortint(), &query, &values, &weights, 64).unwrap()
+    let options = LookupOptions {
+        max_bits: 20,
+        forced: true,
+        count_bits: 32,
+    };
+    let (query, _) = LookupQuery::encrypt(&key, &[values[5]], 0, options).unwrap();
+    bench(c, "lookup/bins/1000-values/64bit", || {
+        eval::count_bins(
+            server.shortint(),
+            server.rerandomization(),
+            &query,
+            &values,
+            &weights,
+            64,
+            32,
+            0..query.entries(),
+            &|_| {},
+        )
+        .unwrap()
     });
 }
 

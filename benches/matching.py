@@ -136,7 +136,7 @@ def main() -> int:
     enc = ck.encrypt_set(iocs, hashes=args.hashes, kernel=request, lookup_bits=args.lookup_bits)
     encrypt_seconds = time.perf_counter() - t
     column = df["sha256"]
-    kernel, reason, _, _, _, table_bits = iocz._iocz.choose_kernel(
+    kernel, reason, _, _, _, table_bits = iocz._iocz.choose_kernel(  # table_bits: window bits
         column, enc.set_id, args.bits, 1, "exact", args.kernel
     )
     stride = max(1, enc.slots // args.sample_slots) if args.sample_slots and kernel == "scan" else 1
@@ -150,12 +150,17 @@ def main() -> int:
 
     iocz.reset_pbs_count()
     ep_before = iocz._iocz.external_products()
+    phases_before = iocz._iocz._lookup_phase_seconds()
     t = time.perf_counter()
     per = df.select(set_count_expr(enc, args.bits, stride, kernel=kernel)).item()  # type: ignore[arg-type]
+    if kernel == "lookup":
+        # The lookup's gates are its release: compress the per-bin counts (no PBS) as a scan would.
+        released = iocz._iocz.release_counts(per, iocz._iocz.total_count(per), 32, df.height)
     seconds = time.perf_counter() - t
     pbs = iocz.pbs_count()
     external_products = iocz._iocz.external_products() - ep_before
-    got = ck.decrypt(per)
+    phases = [a - b for a, b in zip(iocz._iocz._lookup_phase_seconds(), phases_before, strict=True)]
+    got = ck.decrypt(released)[0] if kernel == "lookup" else ck.decrypt(per)
 
     # Truth from plaintext Polars; with sampling only computed slots are compared (others are 0).
     truth = dict(df.filter(pl.col("sha256").is_in(iocs)).group_by("sha256").len().iter_rows())
@@ -192,13 +197,21 @@ def main() -> int:
             "scan_work_fraction_computed": round(done / full, 4),
             "pbs_ratio_scan_over_lookup": round(s_pbs / max(pbs_total, 1), 1),
         }
-    # Clear memory of the lookup: occupancy (3 sub-tables × 2^b × 4 bytes) plus one sub-table's
-    # block tables at a time (tag nibbles + multiplicity blocks, 2^b × 8 bytes each).
-    clear_bytes = 0
-    if kernel == "lookup" and table_bits is not None:
-        max_mult = int(df["sha256"].value_counts()["count"].max() or 1)
-        blocks = args.bits // 4 + max(1, -(-max_mult.bit_length() // 2))
-        clear_bytes = 3 * (1 << table_bits) * 4 + blocks * (1 << table_bits) * 8
+    lookup_fields: dict[str, object] = {}
+    if kernel == "lookup":
+        pbs_seconds = phases[2]
+        lookup_fields = {
+            "lookup_bins": enc.lookup[0] if enc.lookup else None,
+            "lookup_part_bytes_per_ioc": round(enc.lookup[2] / k) if enc.lookup else None,
+            "pbs_per_ioc_incl_release": round(pbs_total / k, 1),
+            "external_products_per_ioc": round(external_products / k, 1),
+            "seconds_split": {
+                "pbs": round(pbs_seconds, 1),
+                "external_products": round(phases[1], 1),
+                "other": round(seconds_total - pbs_seconds - phases[1], 1),
+            },
+            "pbs_efficiency_in_pbs_phase": round(pbs / max(pbs_seconds, 1e-9) / raw_pbs_per_second, 3),
+        }
     result = {
         "kernel": kernel,
         "kernel_reason": reason,
@@ -215,10 +228,9 @@ def main() -> int:
         "seconds": round(seconds_total, 1),
         "seconds_per_ioc": round(seconds_total / k, 2),
         "query_bytes": enc.size,
-        "table_bits": table_bits,
-        "clear_table_bytes": clear_bytes,
-        "clear_table_bytes_per_distinct": round(clear_bytes / max(distinct, 1), 1),
+        "window_bits": table_bits,
         "query_bytes_per_ioc": round(enc.size / k),
+        **lookup_fields,
         **scan_compare,
         "correct": correct,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

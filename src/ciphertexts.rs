@@ -97,7 +97,23 @@ pub fn open_count(bytes: &[u8]) -> Result<(KeyId, FheUint32)> {
 /// A count whose blocks are all trivial zeros (a partial count no value of a group reached) is
 /// written as length 0: grouped partial counts stay small where groups are sparse.
 pub fn seal_counts(id: KeyId, set: SetId, counts: &[RadixCiphertext]) -> Result<Vec<u8>> {
-    let mut out = envelope::header(Kind::Counts, id);
+    seal_count_list(Kind::Counts, id, set, counts)
+}
+
+/// Write per-bin lookup counts whose blocks the gate already released (same layout as
+/// [`seal_counts`], kind `gated-counts`): [`crate::combine`] merges partitions of them and
+/// compresses them without another refresh.
+pub fn seal_gated(id: KeyId, set: SetId, counts: &[RadixCiphertext]) -> Result<Vec<u8>> {
+    seal_count_list(Kind::Gated, id, set, counts)
+}
+
+fn seal_count_list(
+    kind: Kind,
+    id: KeyId,
+    set: SetId,
+    counts: &[RadixCiphertext],
+) -> Result<Vec<u8>> {
+    let mut out = envelope::header(kind, id);
     out.extend_from_slice(&set);
     out.extend_from_slice(&(counts.len() as u32).to_le_bytes());
     for count in counts {
@@ -115,7 +131,19 @@ pub fn seal_counts(id: KeyId, set: SetId, counts: &[RadixCiphertext]) -> Result<
 /// Read per-slot counts: the key, the set they belong to, and one count per slot (None: a
 /// trivial zero, see [`seal_counts`]).
 pub fn open_counts(bytes: &[u8]) -> Result<(KeyId, SetId, Vec<Option<FheUint32>>)> {
-    let (id, rest) = envelope::open(bytes, Kind::Counts)?;
+    open_count_list(bytes, Kind::Counts)
+}
+
+/// Read gated per-bin lookup counts (see [`seal_gated`]).
+pub fn open_gated(bytes: &[u8]) -> Result<(KeyId, SetId, Vec<Option<FheUint32>>)> {
+    open_count_list(bytes, Kind::Gated)
+}
+
+fn open_count_list(
+    bytes: &[u8],
+    kind: Kind,
+) -> Result<(KeyId, SetId, Vec<Option<FheUint32>>)> {
+    let (id, rest) = envelope::open(bytes, kind)?;
     let what = format!("encrypted per-IOC counts (key {id})");
     let mut r = Reader::new(rest, &what);
     let set: SetId = r.array()?;

@@ -4,11 +4,12 @@
 //! parameters) before any FHE work. Sums are partial counts: blocks that are trivially zero in
 //! every input stay trivial (no PBS), since nothing leaves the company unreleased.
 
-use tfhe::integer::RadixCiphertext;
+use tfhe::integer::{IntegerCiphertext, RadixCiphertext};
 
 use crate::ciphertexts;
 use crate::error::{Error, Result};
-use crate::kernels::{self, counter::sum_counts};
+use crate::kernels::{self, counter, counter::sum_counts};
+use crate::released::Layout;
 use crate::keys::ServerKey;
 use crate::params;
 use crate::wire::envelope::{self, check_key, Kind};
@@ -48,9 +49,14 @@ pub fn add(key: &ServerKey, items: &[Vec<u8>]) -> Result<Vec<u8>> {
             items.len()
         )));
     }
+    if items.iter().all(Vec::is_empty) {
+        // Totals the agency sums itself (gated lookup counts of one-candidate types).
+        return Ok(Vec::new());
+    }
     let (header, _) = envelope::peek(&items[0])?;
     let sks = key.integer();
     match header.kind {
+        Kind::Gated => merge_gated(key, items),
         Kind::Count => {
             let radixes = items
                 .iter()
@@ -91,9 +97,58 @@ pub fn add(key: &ServerKey, items: &[Vec<u8>]) -> Result<Vec<u8>> {
     }
 }
 
+fn gated_radix(bytes: &[u8], key: &ServerKey) -> Result<(SetId, Vec<Option<RadixCiphertext>>)> {
+    let (id, set, counts) = ciphertexts::open_gated(bytes)?;
+    check_key(id, key.id(), Kind::Gated)?;
+    Ok((
+        set,
+        counts
+            .into_iter()
+            .map(|c| c.map(|c| c.into_raw_parts().0))
+            .collect(),
+    ))
+}
+
+/// Gated per-bin counts of several partitions (bin ranges): each bin is counted by exactly one
+/// of them (the others hold an empty entry), so the merge takes it as it is (no PBS).
+fn merge_gated(key: &ServerKey, items: &[Vec<u8>]) -> Result<Vec<u8>> {
+    let lists = items
+        .iter()
+        .map(|b| gated_radix(b, key))
+        .collect::<Result<Vec<_>>>()?;
+    let (set, first) = &lists[0];
+    if lists.iter().any(|(s, c)| s != set || c.len() != first.len()) {
+        return Err(Error::InvalidInput(
+            "gated lookup counts of different sets or bin counts cannot be merged".into(),
+        ));
+    }
+    let zero = || {
+        let block = crate::kernels::counter::trivial_zero(key.shortint());
+        RadixCiphertext::from(vec![block; params::COUNT_BLOCKS])
+    };
+    let merged = (0..first.len())
+        .map(|bin| {
+            let mut found = lists.iter().filter_map(|(_, c)| c[bin].as_ref());
+            match (found.next(), found.next()) {
+                (Some(c), None) => Ok(c.clone()),
+                (None, _) => Ok(zero()),
+                (Some(_), Some(_)) => Err(Error::InvalidInput(format!(
+                    "lookup bin {bin} was counted by two partitions"
+                ))),
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    ciphertexts::seal_gated(key.id(), *set, &merged)
+}
+
 /// Encrypted sum of all slots of sealed per-IOC counts (rows matching some IOC, when every row
-/// has at most one candidate). Returns a sealed count.
+/// has at most one candidate). Returns a sealed count; for gated per-bin lookup counts an empty
+/// object: the agency sums the released counts itself (no extra release).
 pub fn total(key: &ServerKey, counts: &[u8]) -> Result<Vec<u8>> {
+    if envelope::peek(counts)?.0.kind == Kind::Gated {
+        gated_radix(counts, key)?;
+        return Ok(Vec::new());
+    }
     let (_, slots) = counts_radix(counts, key)?;
     if slots.is_empty() {
         return Err(Error::InvalidInput(
@@ -126,6 +181,9 @@ pub fn release(
             "{max_rows} rows exceed what {bits}-bit counts can hold"
         )));
     }
+    if envelope::peek(per_ioc)?.0.kind == Kind::Gated {
+        return release_gated(key, per_ioc, total, bits, saturate);
+    }
     let (set, mut counts) = counts_radix(per_ioc, key)?;
     counts.push(count_radix(total, key)?);
     let released = kernels::release::release(
@@ -135,7 +193,60 @@ pub fn release(
         bits,
         saturate,
     );
-    crate::released::seal(key.id(), set, bits, &released, key.compression())
+    let layout = Layout {
+        per_bin: false,
+        summed_total: false,
+    };
+    crate::released::seal(key.id(), set, bits, &released, layout, key.compression())
+}
+
+/// Release gated per-bin lookup counts: their first `bits / 2` blocks are already released
+/// (re-randomised and bootstrapped by the gate; the weights were clamped in the clear, so no
+/// saturation step); every bin must have been counted. `total`: a sealed count (released as
+/// usual, for several-candidate types) or empty (the agency sums the per-bin counts).
+fn release_gated(
+    key: &ServerKey,
+    per_ioc: &[u8],
+    total: &[u8],
+    bits: usize,
+    saturate: bool,
+) -> Result<Vec<u8>> {
+    let (set, bins) = gated_radix(per_ioc, key)?;
+    let keep = bits / 2;
+    let mut counts = bins
+        .into_iter()
+        .enumerate()
+        .map(|(b, c)| {
+            let c = c.ok_or_else(|| {
+                Error::InvalidInput(format!("lookup bin {b} was never counted"))
+            })?;
+            let blocks = c.blocks();
+            if blocks[..keep].iter().any(counter::is_trivial_zero)
+                || !blocks[keep..].iter().all(counter::is_trivial_zero)
+            {
+                return Err(Error::InvalidInput(format!(
+                    "lookup bin {b} was not counted at the query's {bits}-bit width"
+                )));
+            }
+            Ok(RadixCiphertext::from(blocks[..keep].to_vec()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let summed_total = total.is_empty();
+    if !summed_total {
+        let released = kernels::release::release(
+            key.shortint(),
+            key.rerandomization(),
+            &[count_radix(total, key)?],
+            bits,
+            saturate,
+        );
+        counts.extend(released);
+    }
+    let layout = Layout {
+        per_bin: true,
+        summed_total,
+    };
+    crate::released::seal(key.id(), set, bits, &counts, layout, key.compression())
 }
 
 /// The key a sealed object was made under, without reading its payload.
@@ -240,6 +351,7 @@ mod tests {
         let expect = |bits: usize, per_slot: &[u64], total: u64| Decrypted::Released {
             set: [7; 8],
             bits,
+            per_bin: false,
             per_slot: per_slot.to_vec(),
             total,
         };

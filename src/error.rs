@@ -15,6 +15,9 @@ pub enum Error {
     /// A key needed for the operation is not loaded in this process.
     #[error("{0}")]
     KeyNotLoaded(String),
+    /// The user asked to stop (Ctrl-C, SIGTERM) during long work.
+    #[error("interrupted")]
+    Interrupted,
     /// Reading or writing a file failed.
     #[error("{context}: {source}")]
     Io {

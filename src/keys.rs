@@ -194,15 +194,34 @@ impl ClientKey {
                     .collect();
                 Decrypted::Counts { set, per_slot }
             }
+            Kind::Gated => {
+                let (_, set, counts) = ciphertexts::open_gated(bytes)?;
+                let per_bin = counts
+                    .iter()
+                    .map(|c| {
+                        c.as_ref()
+                            .map_or(0, |c| u64::from(FheDecrypt::<u32>::decrypt(c, &self.hl)))
+                    })
+                    .collect();
+                Decrypted::BinCounts { set, per_bin }
+            }
             Kind::Released => {
                 let (_, released) = released::open(bytes)?;
                 let mut values = released.decrypt(&self.packing_key)?;
-                let total = values
-                    .pop()
-                    .expect("conformance: a total follows the slots");
+                let max = (1u64 << released.bits()) - 1;
+                let total = if released.summed_total() {
+                    // At most one candidate per row: rows matching any IOC = Σ per-IOC counts
+                    // (saturating like a released count: "at least" 2^bits − 1).
+                    values.iter().sum::<u64>().min(max)
+                } else {
+                    values
+                        .pop()
+                        .expect("conformance: a total follows the slots")
+                };
                 Decrypted::Released {
                     set: released.set(),
                     bits: released.bits(),
+                    per_bin: released.per_bin(),
                     per_slot: values,
                     total,
                 }
@@ -233,13 +252,22 @@ pub enum Decrypted {
         /// Count of each slot (dummy slots included).
         per_slot: Vec<u64>,
     },
+    /// Gated (unreleased) per-bin counts of the lookup kernel.
+    BinCounts {
+        /// The set the counts belong to.
+        set: SetId,
+        /// Count of each lookup bin (dummy bins included).
+        per_bin: Vec<u64>,
+    },
     /// Released counts of one (set, column, group): `2^bits − 1` means "at least that many".
     Released {
         /// The set the counts belong to.
         set: SetId,
         /// Width of every count.
         bits: usize,
-        /// Count of each slot (dummy slots included).
+        /// The counts are per lookup bin ([`crate::set::Manifest::name_bin_counts`]).
+        per_bin: bool,
+        /// Count of each slot or bin (dummies included).
         per_slot: Vec<u64>,
         /// Rows matching at least one IOC.
         total: u64,

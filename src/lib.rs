@@ -15,6 +15,7 @@ pub mod combine;
 pub mod cuckoo;
 pub mod digest;
 pub mod error;
+pub mod interrupt;
 pub mod ioc;
 pub mod kernels;
 pub mod keys;

@@ -19,7 +19,7 @@ use tfhe::shortint::ciphertext::{CompressedCiphertextList, Degree};
 use tfhe::shortint::list_compression::CompressionKey;
 use tfhe::shortint::parameters::{CompressedCiphertextConformanceParams, NoiseLevel};
 use tfhe::shortint::{AtomicPatternKind, Ciphertext, PBSOrder};
-use tfhe_versionable::{Versionize, VersionsDispatch};
+use tfhe_versionable::{Upgrade, Version, Versionize, VersionsDispatch};
 
 use crate::error::{Error, Result};
 use crate::params::{self, MAX_SET_SLOTS, RELEASE_WIDTHS};
@@ -37,17 +37,48 @@ pub struct ReleasedCounts {
     set: u64,
     /// Width of every count, as the query declared it.
     bits: u32,
-    /// Number of per-slot counts (the total follows them).
+    /// Number of per-slot (or per-bin) counts (the total, if any, follows them).
     slots: u32,
-    /// `(slots + 1) × bits / 2` blocks: slot counts in order, then the total.
+    /// The counts are per lookup bin (the agency's manifest names them), not per cuckoo slot.
+    per_bin: bool,
+    /// No released total: every row has at most one candidate, so the rows matching any IOC
+    /// are the sum of the per-IOC counts, which the agency adds after decryption.
+    summed_total: bool,
+    /// `(slots [+ 1]) × bits / 2` blocks: slot counts in order, then the total if released.
     list: CompressedCiphertextList,
+}
+
+/// [`ReleasedCounts`] before lookup bins (always per slot, always with a total).
+#[derive(Version)]
+#[allow(missing_docs)]
+pub struct ReleasedCountsV0 {
+    set: u64,
+    bits: u32,
+    slots: u32,
+    list: CompressedCiphertextList,
+}
+
+impl Upgrade<ReleasedCounts> for ReleasedCountsV0 {
+    type Error = std::convert::Infallible;
+
+    fn upgrade(self) -> std::result::Result<ReleasedCounts, Self::Error> {
+        Ok(ReleasedCounts {
+            set: self.set,
+            bits: self.bits,
+            slots: self.slots,
+            per_bin: false,
+            summed_total: false,
+            list: self.list,
+        })
+    }
 }
 
 /// Versions of [`ReleasedCounts`] (tfhe's versioned serialization).
 #[derive(VersionsDispatch)]
 #[allow(missing_docs)]
 pub enum ReleasedCountsVersions {
-    V0(ReleasedCounts),
+    V0(ReleasedCountsV0),
+    V1(ReleasedCounts),
 }
 
 impl Named for ReleasedCounts {
@@ -78,7 +109,8 @@ impl ParameterSetConformant for ReleasedCounts {
         };
         RELEASE_WIDTHS.contains(&(self.bits as usize))
             && self.slots as usize <= MAX_SET_SLOTS
-            && self.list.len() == (self.slots as usize + 1) * self.bits as usize / 2
+            && self.list.len()
+                == (self.slots as usize + usize::from(!self.summed_total)) * self.bits as usize / 2
             && self.list.is_conformant(&packed)
     }
 }
@@ -97,6 +129,16 @@ impl ReleasedCounts {
     /// Number of per-slot counts.
     pub fn slots(&self) -> usize {
         self.slots as usize
+    }
+
+    /// Whether the counts are per lookup bin.
+    pub fn per_bin(&self) -> bool {
+        self.per_bin
+    }
+
+    /// Whether the total is the agency's sum of the per-IOC counts (none was released).
+    pub fn summed_total(&self) -> bool {
+        self.summed_total
     }
 
     /// The packed GLWEs of the list. tfhe 1.7 keeps them crate-private, so they are read
@@ -162,26 +204,40 @@ impl ReleasedCounts {
     }
 }
 
-/// Compress released `counts` (per-slot counts, then the total; each `bits / 2` fresh blocks)
-/// of set `set` into one sealed object.
+/// How a list of released counts reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// The counts are per lookup bin, not per cuckoo slot.
+    pub per_bin: bool,
+    /// No total follows the counts: the agency sums them.
+    pub summed_total: bool,
+}
+
+/// Compress released `counts` (per-slot or per-bin counts, then the total unless
+/// `layout.summed_total`; each `bits / 2` fresh blocks) of set `set` into one sealed object.
 pub fn seal(
     id: KeyId,
     set: SetId,
     bits: usize,
     counts: &[RadixCiphertext],
+    layout: Layout,
     key: &CompressionKey,
 ) -> Result<Vec<u8>> {
-    if counts.is_empty() || counts.iter().any(|c| c.blocks().len() != bits / 2) {
+    let total = usize::from(!layout.summed_total);
+    if counts.len() <= total || counts.iter().any(|c| c.blocks().len() != bits / 2) {
         return Err(Error::InvalidInput(format!(
-            "released counts need {} blocks each and a total",
-            bits / 2
+            "released counts need {} blocks each{}",
+            bits / 2,
+            if total == 1 { " and a total" } else { "" }
         )));
     }
     let blocks: Vec<Ciphertext> = counts.iter().flat_map(|c| c.blocks().to_vec()).collect();
     let released = ReleasedCounts {
         set: u64::from_le_bytes(set),
         bits: bits as u32,
-        slots: (counts.len() - 1) as u32,
+        slots: (counts.len() - total) as u32,
+        per_bin: layout.per_bin,
+        summed_total: layout.summed_total,
         list: key.compress_ciphertexts_into_list(&blocks),
     };
     envelope::seal(Kind::Released, id, &released, MAX_RELEASED_BYTES)

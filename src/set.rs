@@ -61,9 +61,11 @@ pub struct SetLookup {
 /// What the agency allows for a set's per-IOC counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LookupOptions {
-    /// Position bits the query covers (the company's sub-tables may have up to 2^max_bits
-    /// positions; see [`crate::lookup::DEFAULT_MAX_BITS`]).
+    /// The query covers up to about 2^max_bits distinct company values (see
+    /// [`crate::lookup::DEFAULT_MAX_BITS`]).
     pub max_bits: u32,
+    /// Width of the released counts (16 or 32): the lookup's gates release them directly.
+    pub count_bits: usize,
     /// Ask for the lookup kernel wherever it applies (`kernel="lookup"`), rather than letting
     /// the server choose the cheaper (`kernel="auto"`).
     pub forced: bool,
@@ -76,6 +78,8 @@ pub struct Manifest {
     pub id: SetId,
     /// `slots[s]`: the IOC in slot `s` (digest, canonical text), None for a dummy.
     pub slots: Vec<Option<(Digest, String)>>,
+    /// With a lookup part: the bin (lookup entry) of each real IOC, in slot order.
+    pub bins: Option<Vec<u32>>,
 }
 
 impl EncryptedSet {
@@ -139,32 +143,27 @@ impl EncryptedSet {
             Manifest {
                 id,
                 slots: manifest_slots,
+                bins: None,
             },
         ))
     }
 
-    /// Add a lookup query for the set's IOCs: one entry per real slot in slot order (the
-    /// order [`Manifest::name_counts`] reads lookup counts in), then random padding up to
-    /// `pad_to` entries. Agency side.
+    /// Add a lookup query for the set's IOCs: its real IOCs in public bins (at least `pad_to`
+    /// entries), one entry per bin; the manifest learns each IOC's bin ([`Manifest::bins`]).
+    /// Agency side.
     pub fn with_lookup(
         mut self,
         key: &ClientKey,
-        manifest: &Manifest,
+        manifest: &mut Manifest,
         options: LookupOptions,
         pad_to: usize,
     ) -> Result<EncryptedSet> {
-        let mut digests: Vec<Digest> = manifest.slots.iter().flatten().map(|s| s.0).collect();
-        while digests.len() < pad_to {
-            digests.push(Digest(rand::random()));
-        }
-        let query = LookupQuery::encrypt(
-            &key.glwe_secret_key(),
-            &digests,
-            options.max_bits,
-            options.forced,
-        )?;
+        let digests: Vec<Digest> = manifest.slots.iter().flatten().map(|s| s.0).collect();
+        let (query, bins) =
+            LookupQuery::encrypt(&key.glwe_secret_key(), &digests, pad_to, options)?;
         let bytes = query.seal(self.key)?;
         self.lookup = Some(Arc::new(SetLookup { bytes, query }));
+        manifest.bins = Some(bins);
         Ok(self)
     }
 
@@ -290,29 +289,12 @@ impl Manifest {
     /// Name decrypted per-slot counts: `(canonical IOC, count)` for every real slot, in slot
     /// order. Checks what an honest server cannot produce: a count list of another length, or
     /// a non-zero count in a dummy slot (it holds a random digest no log value can equal).
-    /// A list shorter than the slots is per lookup entry: the real slots in order, then padding
-    /// entries (random digests, zero counts).
     pub fn name_counts(&self, per_slot: &[u64]) -> Result<Vec<(String, u64)>> {
-        let real: Vec<&String> = self.slots.iter().flatten().map(|s| &s.1).collect();
-        if per_slot.len() < self.slots.len() && per_slot.len() >= real.len() {
-            if per_slot[real.len()..].iter().any(|&c| c != 0) {
-                return Err(Error::Format(
-                    "a padding lookup entry has a non-zero count: the result was tampered with"
-                        .into(),
-                ));
-            }
-            return Ok(real
-                .into_iter()
-                .cloned()
-                .zip(per_slot.iter().copied())
-                .collect());
-        }
         if per_slot.len() != self.slots.len() {
             return Err(Error::Format(format!(
-                "{} per-IOC counts do not match the set's manifest ({} slots, {} IOCs)",
+                "{} per-IOC counts do not match the set's manifest ({} slots)",
                 per_slot.len(),
                 self.slots.len(),
-                real.len()
             )));
         }
         let mut named = Vec::with_capacity(self.slots.len());
@@ -330,10 +312,45 @@ impl Manifest {
         Ok(named)
     }
 
+    /// Name decrypted per-bin counts of the lookup kernel: `(canonical IOC, count of its bin)`
+    /// for every real IOC, in slot order. Every other bin holds a dummy or padding entry (a
+    /// random digest) whose count must be 0.
+    pub fn name_bin_counts(&self, per_bin: &[u64]) -> Result<Vec<(String, u64)>> {
+        let bins = self.bins.as_ref().ok_or_else(|| {
+            Error::Format("per-bin lookup counts, but the manifest has no lookup bins".into())
+        })?;
+        let real: Vec<&String> = self.slots.iter().flatten().map(|s| &s.1).collect();
+        if bins.len() != real.len() || bins.iter().any(|&b| b as usize >= per_bin.len()) {
+            return Err(Error::Format(format!(
+                "{} lookup counts do not match the set's manifest ({} IOCs)",
+                per_bin.len(),
+                real.len()
+            )));
+        }
+        let mut used = vec![false; per_bin.len()];
+        for &b in bins {
+            used[b as usize] = true;
+        }
+        if per_bin.iter().zip(&used).any(|(&c, &u)| !u && c != 0) {
+            return Err(Error::Format(
+                "a dummy lookup bin has a non-zero count: the result was tampered with".into(),
+            ));
+        }
+        Ok(real
+            .into_iter()
+            .zip(bins)
+            .map(|(ioc, &b)| (ioc.clone(), per_bin[b as usize]))
+            .collect())
+    }
+
     /// Serialize (secret: holds plaintext IOCs): `id hex` line, then one line per slot: the
     /// digest hex, a tab and the canonical IOC as a JSON string, or `-` for a dummy.
     pub fn to_text(&self) -> String {
         let mut out = format!("iocz1 manifest {}\n", hex::encode(self.id));
+        if let Some(bins) = &self.bins {
+            let list: Vec<String> = bins.iter().map(u32::to_string).collect();
+            out.push_str(&format!("lookup-bins {}\n", list.join(",")));
+        }
         for slot in &self.slots {
             match slot {
                 Some((digest, text)) => {
@@ -358,11 +375,26 @@ impl Manifest {
         let mut id = [0u8; 8];
         hex::decode_to_slice(id_hex, &mut id)
             .map_err(|_| Error::Format("manifest id is not hex".into()))?;
+        let mut lines = lines.peekable();
+        let bins = match lines.peek().and_then(|l| l.strip_prefix("lookup-bins ")) {
+            Some(list) => {
+                let bins = list
+                    .split(',')
+                    .filter(|b| !b.is_empty())
+                    .map(|b| b.parse::<u32>())
+                    .collect::<std::result::Result<Vec<u32>, _>>()
+                    .map_err(|_| Error::Format("manifest line 2: bad lookup bins".into()))?;
+                lines.next();
+                Some(bins)
+            }
+            None => None,
+        };
+        let first = if bins.is_some() { 3 } else { 2 };
         let slots = lines
             .enumerate()
             .map(|(i, l)| {
                 let bad = |e: &dyn std::fmt::Display| {
-                    Error::Format(format!("manifest line {}: {e}", i + 2))
+                    Error::Format(format!("manifest line {}: {e}", i + first))
                 };
                 if l == "-" {
                     return Ok(None);
@@ -376,7 +408,7 @@ impl Manifest {
         if slots.len() > params::MAX_SET_SLOTS {
             return Err(Error::Format("manifest has too many slots".into()));
         }
-        Ok(Manifest { id, slots })
+        Ok(Manifest { id, slots, bins })
     }
 }
 
@@ -432,9 +464,10 @@ mod tests {
     #[test]
     fn manifest_names_counts_and_catches_tampering() {
         let d = digest(33);
-        let manifest = Manifest {
+        let mut manifest = Manifest {
             id: [1; 8],
             slots: vec![None, Some((d, "ioc".into())), None],
+            bins: None,
         };
         assert_eq!(
             manifest.name_counts(&[0, 4, 0]).unwrap(),
@@ -443,12 +476,15 @@ mod tests {
         let e = manifest.name_counts(&[1, 4, 0]).unwrap_err();
         assert!(e.to_string().contains("tampered"), "{e}");
         assert!(manifest.name_counts(&[0, 4, 0, 0]).is_err());
-        // Lookup counts: one per real IOC, then padding entries that must be zero.
+        assert!(manifest.name_bin_counts(&[0, 4]).is_err(), "no bins");
+        // Lookup counts: one per bin; the IOC's bin names its count, every other bin is 0.
+        manifest.bins = Some(vec![1]);
         assert_eq!(
-            manifest.name_counts(&[4, 0]).unwrap(),
+            manifest.name_bin_counts(&[0, 4]).unwrap(),
             [("ioc".to_string(), 4)]
         );
-        assert!(manifest.name_counts(&[4, 1]).is_err());
-        assert!(manifest.name_counts(&[]).is_err());
+        assert!(manifest.name_bin_counts(&[1, 4]).is_err());
+        assert!(manifest.name_bin_counts(&[4]).is_err());
+        assert_eq!(Manifest::from_text(&manifest.to_text()).unwrap(), manifest);
     }
 }

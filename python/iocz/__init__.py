@@ -60,4 +60,7 @@ __all__ = [
     "split_hashes_ibis",
     "split_hashes_spark",
 ]
-del _expr
+from iocz import notebook as _notebook  # noqa: E402  (views and one-line errors in a running IPython)
+
+_notebook.register()
+del _expr, _notebook

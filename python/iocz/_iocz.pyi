@@ -18,6 +18,8 @@ DOMAIN_MATCHES: tuple[str, ...]
 KERNELS: list[str]
 #: Position bits a lookup part covers by default.
 DEFAULT_LOOKUP_BITS: int
+LOOKUP_BINS_PER_PARTITION: int
+PUBLIC_SUFFIX_LIST: str
 
 class IoczError(ValueError): ...
 class FormatError(IoczError): ...
@@ -136,6 +138,7 @@ class ClientKey:
         hashes: int = 2,
         kernel: str = "auto",
         lookup_bits: int = ...,
+        count_bits: int = 32,
     ) -> EncryptedSet: ...
     def decrypt(
         self, obj: bytes | EncryptedValue
@@ -169,6 +172,7 @@ def count_grouped(
     match: str = "exact",
     kernel: str = "auto",
     weights: pl.Series | None = None,
+    bins: tuple[int, int] | None = None,
 ) -> list[tuple[bytes, bytes]]: ...
 def choose_kernel(
     values: pl.Series,
@@ -181,6 +185,7 @@ def choose_kernel(
 ) -> tuple[str, str, int, int | None, int | None, int | None]: ...
 def lookup_query_bytes(entries: int, max_bits: int) -> int: ...
 def external_products() -> int: ...
+def _lookup_phase_seconds() -> tuple[float, float, float]: ...
 def write_atomic(path: str | PathLike[str], data: bytes, *, secret: bool = False, overwrite: bool = False) -> None: ...
 def canonical_iocs(
     values: Sequence[str], type: IocType, case_sensitive: bool = False

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import polars as pl
 
@@ -31,6 +31,8 @@ from iocz._version import __version__
 from iocz.iocs import ImportReport, Ioc
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from iocz._iocz import DomainMatch, IocType
 
 #: Version of the metadata layout inside bundles (the container has its own version).
@@ -121,7 +123,7 @@ class Query:
         ``lookup_query_bytes(1, lookup_bits)`` per IOC) and lets the company run whichever kernel
         is cheaper for its data; ``"lookup"`` asks for the lookup kernel wherever it applies;
         ``"scan"`` sends no lookup part (smallest query, cost per distinct log value).
-        ``lookup_bits`` bounds the company's table: 3·2^lookup_bits positions."""
+        ``lookup_bits``: the lookup part covers up to about 2^lookup_bits distinct company values."""
         if kernel not in _iocz.KERNELS:
             raise ValueError(f"kernel must be one of {tuple(_iocz.KERNELS)}, not {kernel!r}")
         items = list(iocs.iocs if isinstance(iocs, ImportReport) else iocs)
@@ -151,6 +153,7 @@ class Query:
                 pad_to=pad_to,
                 kernel=kernel,
                 lookup_bits=lookup_bits,
+                count_bits=count_bits,
             )
             match = domain_match if ioc_type == "domain" else "exact"
             sets.append(QuerySet(enc, ioc_type, match, enc.case_sensitive))
@@ -268,6 +271,12 @@ class Query:
         name = self.fingerprint or "unsaved"
         return f"Query({name}, key {self.key_fingerprint}, {self.count_bits}-bit counts: {types})"
 
+    def _repr_html_(self) -> str:
+        """Notebook view: what the query reveals (the facts of ``iocz inspect``)."""
+        from iocz.views import html_of
+
+        return html_of(self)
+
 
 @dataclass
 class Count:
@@ -278,7 +287,7 @@ class Count:
     ioc_type: str
     column: str
     group: str | None
-    released: bytes
+    released: bytes = field(repr=False)
 
 
 @dataclass
@@ -293,6 +302,10 @@ class Result:
 
     def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
         """Write the result bundle (atomically)."""
+        write_atomic(path, self.to_bytes(), overwrite=overwrite)
+
+    def to_bytes(self) -> bytes:
+        """The result bundle's bytes (sets :attr:`fingerprint`; the same bytes every time)."""
         meta = {
             "format": "result",
             "meta_version": META_VERSION,
@@ -305,7 +318,7 @@ class Result:
         }
         sections = [(f"entry/{i}/released", c.released) for i, c in enumerate(self.counts)]
         data, self.fingerprint = _iocz.encode_bundle("result", json.dumps(meta), sections)
-        write_atomic(path, data, overwrite=overwrite)
+        return data
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Result:
@@ -394,6 +407,21 @@ class Result:
             if i not in scanned
         ]
 
+    def __repr__(self) -> str:
+        meta = self.metadata
+        return (
+            f"Result({self.fingerprint or 'unsaved'} for query {self.query}, key {self.key_fingerprint}: "
+            f"{len(self.counts)} entries, {meta.get('rows_scanned', '?')} rows scanned, "
+            f"{meta.get('count_bits', '?')}-bit counts)"
+        )
+
+    def _repr_html_(self) -> str:
+        """Notebook view: the facts of ``iocz inspect`` (metadata, data quality, kernels, the
+        clear part, entries and sizes)."""
+        from iocz.views import html_of
+
+        return html_of(self)
+
 
 @dataclass
 class Decrypted:
@@ -420,3 +448,24 @@ class Decrypted:
             {"metadata": self.metadata, "totals": self.totals.to_dicts(), "counts": self.counts.to_dicts()},
             indent=1,
         )
+
+    def plot(self, by: Literal["ioc", "group"] = "ioc", *, ax: Axes | None = None) -> Axes:
+        """Bar chart of the counts per IOC or per group (matplotlib, the ``notebook`` extra):
+        inline in Jupyter; save it with ``.figure.savefig(path)``. See :func:`iocz.plot.plot_counts`."""
+        from iocz.plot import plot_counts
+
+        return plot_counts(self, by, ax=ax)
+
+    def __repr__(self) -> str:
+        saturated = self.counts.filter("saturated").height + self.totals.filter("saturated").height
+        return (
+            f"Decrypted(query {self.metadata.get('query', '?')}: {self.counts.height} IOC counts, "
+            f"{self.totals.height} totals, {saturated} saturated, {len(self.unscanned)} sets not scanned)"
+        )
+
+    def _repr_html_(self) -> str:
+        """Notebook view: scan metadata, data quality, totals and per-IOC counts (saturated
+        ones marked ``>=``)."""
+        from iocz.views import html_of
+
+        return html_of(self)

@@ -7,7 +7,8 @@ and the result bundle (released counts: re-randomised, refreshed, compressed; + 
 
 exit codes:
   0    success
-  1    invalid input: bad or corrupted file, wrong key, unsupported value (one-line message)
+  1    invalid input: bad or corrupted file, wrong key, unsupported value (one-line message);
+       refused by the company policy (one line per broken rule); bad signature; broken ledger
   2    usage error (unknown option, missing argument)
   3    demo: decrypted counts differ from the plaintext truth
   130  interrupted (Ctrl-C); a scan resumes from its checkpoint when rerun with the same command
@@ -28,16 +29,23 @@ import polars as pl
 
 import iocz
 from iocz import _iocz
+from iocz import cli_company as company
 from iocz import logs as iocz_logs
 from iocz.bundles import COUNT_WIDTHS, Query, Result, manifest_dir
+from iocz.describe import human_size, lookup_text, quality_lines, query_facts, result_facts, scan_fields, text_lines
 from iocz.iocs import load_iocs
-from iocz.quality import describe
+from iocz.messages import USER_ERRORS, error_line
+from iocz.policy import PolicyRefused
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_MISMATCH, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 class CliError(Exception):
     """A user-facing error: printed as one line, exit code 1."""
+
+
+#: Errors printed as one line with exit code 1.
+_REPORTED: tuple[type[Exception], ...] = (CliError, *USER_ERRORS)
 
 
 def _load_client_key(path: str, force: bool) -> iocz.ClientKey:
@@ -56,11 +64,6 @@ def _load_client_key(path: str, force: bool) -> iocz.ClientKey:
         raise CliError(str(e).replace("load with force=True", "pass --force")) from None
 
 
-def _size(n: int) -> str:
-    """A file size in KiB below 1 MiB, else MiB."""
-    return f"{n / 2**10:.1f} KiB" if n < 2**20 else f"{n / 2**20:.1f} MiB"
-
-
 def keygen(args: argparse.Namespace) -> int:
     """Agency: create a key pair in a folder: client.key (secret, written 0600), server.key and
     public.key (for the company)."""
@@ -76,7 +79,7 @@ def keygen(args: argparse.Namespace) -> int:
     for name in ("client.key", "server.key", "public.key"):
         size = (out / name).stat().st_size
         note = "  SECRET: keep it, never send it" if name == "client.key" else ""
-        print(f"  {out / name}  {_size(size)}{note}")
+        print(f"  {out / name}  {human_size(size)}{note}")
     return EXIT_OK
 
 
@@ -85,6 +88,7 @@ def query(args: argparse.Namespace) -> int:
     manifest (which slot is which IOC) stays in queries/ next to the client key. Skipped items
     are summarised per reason (--import-log lists each)."""
     ck = _load_client_key(args.key, args.force)
+    signer = company.load_signer(args)
     report = load_iocs(
         args.iocs,
         format=args.format,
@@ -122,7 +126,8 @@ def query(args: argparse.Namespace) -> int:
         embed_server_key=not args.reference_server_key,
         overwrite=args.overwrite,
     )
-    size = _size(Path(args.out).stat().st_size)
+    company.sign_query(signer, args.out, q.fingerprint)
+    size = human_size(Path(args.out).stat().st_size)
     print(
         f"query {q.fingerprint} written to {args.out} ({size}, {time.perf_counter() - t:.1f} s; "
         f"{q.count_bits}-bit counts)"
@@ -130,17 +135,10 @@ def query(args: argparse.Namespace) -> int:
     for s in q.sets:
         print(
             f"  {s.ioc_type:<9} {s.set.slots:>6} slots  match={s.match}  lengths={s.set.lengths or '-'}  "
-            f"{_lookup_line(s.set.lookup)}"
+            f"{lookup_text(s.set.lookup)}"
         )
     print(f"manifest (secret, stays here): {mpath}")
     return EXIT_OK
-
-
-def _lookup_line(lookup: tuple[int, int, int, str] | None) -> str:
-    if lookup is None:
-        return "kernel=scan (no lookup part)"
-    entries, bits, size, kernel = lookup
-    return f"kernel={kernel}: lookup part {entries} entries, 3 x 2^{bits} positions at most, {_size(size)}"
 
 
 def _print_query_sizes(q: Query, lookup_bits: int) -> None:
@@ -151,39 +149,9 @@ def _print_query_sizes(q: Query, lookup_bits: int) -> None:
         for s, n in zip(q.sets, q.ioc_counts(), strict=True)
     )
     print(
-        f"query size: kernel=scan {_size(scan_only)}; kernel=auto|lookup {_size(scan_only + lookup)} "
-        f"(lookup parts {_size(lookup)}, --lookup-bits {lookup_bits})"
+        f"query size: kernel=scan {human_size(scan_only)}; kernel=auto|lookup {human_size(scan_only + lookup)} "
+        f"(lookup parts {human_size(lookup)}, --lookup-bits {lookup_bits})"
     )
-
-
-def _inspect_result(path: str) -> None:
-    r = Result.load(path)
-    meta = r.metadata
-    groups = {c.group for c in r.counts}
-    print(
-        f"result {r.fingerprint} for query {r.query}: key {r.key_fingerprint}, iocz {meta.get('iocz_version', '?')}, "
-        f"{meta.get('rows_scanned', '?')} rows scanned, time range {meta.get('time_range')}, "
-        f"filter {meta.get('where')!r}, group by {meta.get('group_by')} ({len(groups)} groups), "
-        f"{len(r.counts)} encrypted entries, {meta.get('count_bits', '?')}-bit counts, "
-        f"{_size(Path(path).stat().st_size)} in all"
-    )
-    for q in meta.get("data_quality", []):
-        print(f"  {describe(q)}")
-    for set_index, column, kernel, reason in meta.get("kernels", []):
-        print(f"  set {set_index} column {column!r}: {kernel} kernel ({reason})")
-    if meta.get("engine"):
-        took = meta.get("clear_seconds", "?")
-        print(f"  clear part run by {meta['engine']} in {took} s; the agency sees its queries:")
-        for text in meta.get("clear_part", []):
-            print("    " + "\n    ".join(str(text).strip().splitlines()))
-    print("  entries (what the agency will decrypt; nothing else is in the file besides the metadata above):")
-    for c in r.counts:
-        info = iocz.EncryptedValue.from_bytes(c.released).released_info()
-        group = f" group {c.group!r}" if meta.get("group_by") else ""
-        print(
-            f"    set {c.set_index} ({c.ioc_type}) column {c.column!r}{group}: {info['slots']} per-IOC counts "
-            f"(dummy slots included) + rows matching any IOC, {info['bits']}-bit, compressed {_size(len(c.released))}"
-        )
 
 
 def inspect(args: argparse.Namespace) -> int:
@@ -191,25 +159,17 @@ def inspect(args: argparse.Namespace) -> int:
     lengths) before deciding to scan; for a result bundle, before sending it: its scan metadata,
     data-quality figures and every released entry (set, column, group, counts, width, size),
     each checked."""
+    loaded: Query | None = None
     try:
         q = Query.load(args.bundle, server_key=args.server_key)
     except iocz.FormatError as e:
         if "this is a result bundle" not in str(e):
             raise
-        _inspect_result(args.bundle)
-        return EXIT_OK
-    print(
-        f"query {q.fingerprint}: key {q.key_fingerprint}, created {q.created or '?'}, "
-        f"server key {'embedded' if q.server_key else 'referenced'}, {q.count_bits}-bit counts returned"
-    )
-    for s in q.sets:
-        lengths = ", ".join(map(str, s.set.lengths)) or "-"
-        case = f"case_sensitive={s.case_sensitive}  " if s.ioc_type == "substring" else ""
-        print(
-            f"  {s.ioc_type:<9} {s.set.slots:>6} slots ({s.set.hashes} hashes)  match={s.match}  "
-            f"{case}declared lengths: {lengths}  {_lookup_line(s.set.lookup)}"
-        )
-    return EXIT_OK
+        facts = result_facts(Result.load(args.bundle), file_size=Path(args.bundle).stat().st_size)
+    else:
+        facts, loaded = query_facts(q), q
+    print("\n".join(text_lines(facts)))
+    return company.inspect_company(args, loaded)
 
 
 def _column_spec(spec: str) -> tuple[str, str]:
@@ -257,12 +217,14 @@ def scan(args: argparse.Namespace) -> int:
     terminal = logging.StreamHandler(sys.stderr)
     terminal.setFormatter(logging.Formatter("%(message)s"))
     logging.getLogger("iocz.quality").addHandler(terminal)  # data quality: always on the terminal
+    logging.getLogger("iocz.policy").addHandler(terminal)  # policy notes too
     if args.log:
         handler = logging.FileHandler(args.log)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         logging.getLogger("iocz").addHandler(handler)
     if Path(args.out).exists() and not args.overwrite:
         raise CliError(f"{args.out} exists (use --overwrite to replace it)")
+    control = company.company_scan(args)  # policy, identity, the query's signature: before any work
     q = Query.load(args.query, server_key=args.server_key)
     checkpoint = Path(args.checkpoint) if args.checkpoint else Path(str(args.out) + ".partial")
     options: dict[str, Any] = {
@@ -276,7 +238,12 @@ def scan(args: argparse.Namespace) -> int:
         "progress": not args.no_progress,
         "force": args.force,
         "strict": args.strict,
+        **control.options(),
     }
+    if args.dry_run:
+        if args.engine == "spark":
+            raise CliError("--dry-run works with the polars and duckdb engines")
+        return company.dry_run(_logs(args, None), q, _columns(args.column), options)
     if args.engine == "spark":
         spark = iocz.spark.session(args.master or "local[2]")
         try:
@@ -287,6 +254,7 @@ def scan(args: argparse.Namespace) -> int:
     else:
         result = iocz.scan(_logs(args, None), q, _columns(args.column), **options)
     result.save(args.out, overwrite=args.overwrite)
+    control.sign(args.out, result.fingerprint)
     shutil.rmtree(checkpoint, ignore_errors=True)
     meta = result.metadata
     print(f"result for query {q.fingerprint} written to {args.out}: {meta['rows_scanned']:,} rows, {meta['seconds']} s")
@@ -297,6 +265,7 @@ def decrypt(args: argparse.Namespace) -> int:
     """Agency: decrypt a result bundle and print each IOC with its label and count, the rows
     matching any IOC, the scan's data-quality figures and the sets that were never scanned."""
     ck = _load_client_key(args.key, args.force)
+    company.check_result_signer(args)
     out = Result.load(args.result).decrypt(ck, manifest=args.manifest, key_path=args.key)
     for line in out.unscanned_lines():
         print(f"iocz: {line}", file=sys.stderr)
@@ -306,12 +275,9 @@ def decrypt(args: argparse.Namespace) -> int:
         print(out.counts.write_csv(), end="")
     else:
         meta = out.metadata
-        print(
-            f"query {meta['query']}: {meta.get('rows_scanned')} rows scanned, time range {meta.get('time_range')}, "
-            f"filter {meta.get('where')!r}, iocz {meta.get('iocz_version')}"
-        )
-        for q in meta.get("data_quality", []):
-            print(f"  {describe(q)}")
+        print(f"query {meta['query']}: " + ", ".join(f"{label} {value}" for label, value in scan_fields(meta)))
+        for line in quality_lines(meta).lines:
+            print(f"  {line}")
         with pl.Config(tbl_rows=-1, fmt_str_lengths=80, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True):
             totals, counts = out.totals, out.counts
             if meta.get("group_by") is None:
@@ -436,12 +402,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--strict", action="store_true", help="fail if any IOC is skipped")
     p.add_argument("--out", required=True, help="query bundle to write")
+    company.add_sign_option(p)
     _overwrite(p, "an existing bundle")
     _key_force(p)
 
     p = _command(sub, "inspect", inspect, "company: validate a query bundle and show what it reveals")
     p.add_argument("bundle", metavar="BUNDLE", help="query bundle (or result bundle: its metadata and entries)")
     p.add_argument("--server-key", help="server key file, when the query only references one")
+    company.add_inspect_options(p)
 
     p = _command(sub, "scan", scan, "company: scan logs with a query bundle, write an encrypted result")
     p.add_argument("query", help="query bundle from the agency")
@@ -518,6 +486,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--log", help="append progress lines to this file")
     p.add_argument("--out", required=True, help="result bundle to write")
+    company.add_scan_options(p)
     _overwrite(p, "an existing result")
 
     p = _command(sub, "decrypt", decrypt, "agency: decrypt a result bundle (IOC, label, count)")
@@ -525,9 +494,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--key", required=True, help="client key file")
     p.add_argument("--manifest", help="query manifest (default: queries/<query>.json next to --key)")
     p.add_argument("--format", default="table", choices=["table", "json", "csv"], help="output format")
+    company.add_expect_signer(p)
     _key_force(p)
 
     _command(sub, "demo", demo, "run the whole round trip on built-in sample data")
+    company.add_commands(sub, _command)
     return parser
 
 
@@ -539,9 +510,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("iocz: interrupted; rerun the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (CliError, iocz.IoczError, ValueError, OSError, ImportError, pl.exceptions.PolarsError) as e:
-        message = " ".join(str(e).split()) or type(e).__name__
-        print(f"iocz: error: {message}", file=sys.stderr)
+    except PolicyRefused as e:
+        print("\n".join(company.refused_lines(e)), file=sys.stderr)
+        return EXIT_INVALID
+    except _REPORTED as e:
+        print(error_line(e), file=sys.stderr)
         return EXIT_INVALID
 
 

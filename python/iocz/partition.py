@@ -28,15 +28,25 @@ def _group_indices(frame: pl.DataFrame) -> tuple[pl.Series, list[str | None]]:
 
 
 def count_partition(
-    frame: pl.DataFrame, qset: QuerySet, grouped: bool, bits: Bits, kernel: KernelName
+    frame: pl.DataFrame,
+    qset: QuerySet,
+    grouped: bool,
+    bits: Bits,
+    kernel: KernelName,
+    bins: tuple[int, int] | None = None,
 ) -> PartitionCounts:
     """Encrypted (per-IOC, total) partial counts of the pairs ``frame`` (value, [group,] weight),
     per group key. With groups every comparison runs once for all groups (each group only
-    weighs them)."""
+    weighs them). ``bins``: a lookup partition is a range of lookup bins over all the pairs."""
     values, weights = frame.get_column(PAIR_VALUE), frame.get_column(PAIR_WEIGHT)
-    if grouped:
-        groups, keys = _group_indices(frame)
-        counts = _iocz.count_grouped(values, groups, len(keys), qset.set.set_id, bits, 0, qset.match, kernel, weights)
+    if grouped or kernel == "lookup":
+        if grouped:
+            groups, keys = _group_indices(frame)
+        else:
+            groups, keys = pl.zeros(frame.height, dtype=pl.UInt32, eager=True), [None]
+        counts = _iocz.count_grouped(
+            values, groups, len(keys), qset.set.set_id, bits, 0, qset.match, kernel, weights, bins
+        )
         return dict(zip(keys, counts, strict=True))
     col = pl.col(PAIR_VALUE).fhe
     opts: dict[str, Any] = {"match": qset.match, "bits": bits, "kernel": kernel, "weights": PAIR_WEIGHT}

@@ -39,6 +39,7 @@ from iocz.bundles import Count, Query, QuerySet, Result
 from iocz.checkpoint import Checkpoint, PartitionCounts
 from iocz.engines import PAIR_GROUP, PAIR_VALUE, PAIR_WEIGHT, Source, source_for
 from iocz.expr import Bits, KernelName
+from iocz.guard import PolicyLike, admit
 from iocz.partition import count_partition
 from iocz.progress import Progress
 from iocz.quality import HASH_TYPES, ColumnQuality, check_pairs, enforce
@@ -89,11 +90,18 @@ class Task:
     pairs: pl.DataFrame
     kernel: KernelName
     planned_pbs: int
+    #: Lookup partitions: the range of lookup bins counted (over all the job's pairs).
+    bins: tuple[int, int] | None = None
 
     @property
     def rows(self) -> int:
-        """Rows the partition's pairs stand for."""
-        return int(self.pairs.get_column(PAIR_WEIGHT).sum())
+        """Rows the partition's pairs stand for (a lookup partition's share of its job's rows)."""
+        rows = int(self.pairs.get_column(PAIR_WEIGHT).sum())
+        if self.bins is None:
+            return rows
+        start, end = self.bins
+        total = self.job.qset.set.lookup[0] if self.job.qset.set.lookup else end
+        return rows * end // total - rows * start // total
 
 
 @dataclass(frozen=True)
@@ -128,7 +136,7 @@ class LocalRunner:
             resumed = done is not None
             if done is None:
                 _iocz.reset_pbs_count()
-                done = count_partition(t.pairs, t.job.qset, settings.grouped, settings.bits, t.kernel)
+                done = count_partition(t.pairs, t.job.qset, settings.grouped, settings.bits, t.kernel, t.bins)
                 ckpt.save(t.job_index, t.part, done)
             out[(t.job_index, t.part)] = done
             bar.advance(rows=t.rows, pbs=0 if resumed else _iocz.pbs_count(), resumed=resumed, planned=t.planned_pbs)
@@ -171,6 +179,14 @@ def _partitions(pairs: pl.DataFrame, size: int) -> tuple[pl.DataFrame, int]:
     parts = pl.DataFrame({PAIR_VALUE: distinct, _PART: pl.int_range(0, distinct.len(), eager=True) // size})
     joined = pairs.join(parts, on=PAIR_VALUE, how="left", maintain_order="left")
     return joined, max(1, -(-distinct.len() // size))
+
+
+def _bin_ranges(job: Job) -> list[tuple[int, int]]:
+    """A lookup job's partitions: consecutive ranges of its bins."""
+    lookup = job.qset.set.lookup
+    bins = lookup[0] if lookup else 1
+    step = _iocz.LOOKUP_BINS_PER_PARTITION
+    return [(start, min(start + step, bins)) for start in range(0, bins, step)]
 
 
 def _planned_pbs(pairs: pl.DataFrame, n_parts: int, job: Job, bits: Bits) -> list[int]:
@@ -255,6 +271,9 @@ class ScanOptions(TypedDict, total=False):
     force: bool
     strict: bool
     kernel: KernelName
+    policy: PolicyLike
+    ledger: str | os.PathLike[str] | None
+    sources: Sequence[str] | None
 
 
 def scan(
@@ -293,9 +312,17 @@ def scan(
 
     Per-IOC counts run on the kernel the query allows and the company's data make cheaper
     (``kernel="auto"``): the scan kernel costs ~35 PBS per distinct value at 256 bits, the
-    lookup kernel a few hundred PBS per IOC whatever the number of values; the choice and its
-    grounds go to the ``iocz.scan`` log and the result metadata (``kernels``). ``"scan"`` or
-    ``"lookup"`` force one. A lookup job is one partition (its checkpoint is the whole job).
+    lookup kernel about 35 PBS per IOC at 64 bits (90 at 256), release included, whatever the
+    number of values; the choice and its grounds go to the ``iocz.scan`` log and the result
+    metadata (``kernels``). ``"scan"`` or ``"lookup"`` force one. A lookup job's partitions
+    (checkpoints, Spark tasks) are ranges of its bins.
+
+    The company's control (docs/COMPANY.md): ``policy`` (a :class:`iocz.policy.Policy`, a TOML
+    file, or None: no checks) is checked before any FHE work and raises
+    :class:`iocz.policy.PolicyRefused` (one violation per broken rule); ``sources`` names the
+    tables or paths read, for its ``allowed_sources`` rule. Each released result is appended to
+    the ``ledger`` (a JSON Lines file; default ``iocz-ledger.jsonl`` next to the checkpoint
+    folder, none without a checkpoint).
     """
     return scan_source(source_for(logs, where), query, columns, LocalRunner(), where=where, **options)
 
@@ -316,6 +343,9 @@ def scan_source(
     force: bool = False,
     strict: bool = False,
     kernel: KernelName = "auto",
+    policy: PolicyLike = None,
+    ledger: str | os.PathLike[str] | None = None,
+    sources: Sequence[str] | None = None,
 ) -> Result:
     """:func:`scan` on an engine's :class:`~iocz.engines.Source` (already filtered by
     ``where``, recorded as text), its partitions run by ``runner``; the defaults of every option."""
@@ -323,6 +353,18 @@ def scan_source(
     if partition_size < 1:
         raise ValueError("partition_size must be at least 1")
     started = time.time()
+    guard = admit(
+        query,
+        columns,
+        runner,
+        group_by=group_by,
+        kernel=kernel,
+        checkpoint=checkpoint,
+        policy=policy,
+        ledger=ledger,
+        sources=sources,
+    )
+    runner, kernel = guard.runner, guard.kernel
     jobs = plan_jobs(query, columns)
     schema = source.schema()
     needed = sorted({j.column for j in jobs} | ({group_by} if group_by else set()))
@@ -346,6 +388,8 @@ def scan_source(
         _partitions(p, partition_size if k[0] != "lookup" else max(1, p.height))
         for p, k in zip(pairs, kernels, strict=True)
     ]
+    # A lookup job's partitions are ranges of its bins, each over all the job's pairs.
+    bin_ranges = [_bin_ranges(j) if k[0] == "lookup" else None for j, k in zip(jobs, kernels, strict=True)]
     settings = ScanSettings(
         grouped,
         bits,
@@ -353,8 +397,15 @@ def scan_source(
     )
     ckpt = Checkpoint(Path(checkpoint) if checkpoint else None, settings.signature)
     tasks = []
-    for j_i, (job, (joined, n_parts), k) in enumerate(zip(jobs, frames, kernels, strict=True)):
-        plan = [k[2] or 0] if k[0] == "lookup" else _planned_pbs(joined, n_parts, job, bits)
+    for j_i, (job, (joined, n_parts), k, ranges) in enumerate(zip(jobs, frames, kernels, bin_ranges, strict=True)):
+        if ranges is not None:
+            whole = joined.drop(_PART)
+            n_bins = ranges[-1][1]
+            for part, r in enumerate(ranges):
+                planned = (k[2] or 0) * (r[1] - r[0]) // n_bins
+                tasks.append(Task(j_i, job, part, whole, k[0], planned, r))  # type: ignore[arg-type]
+            continue
+        plan = _planned_pbs(joined, n_parts, job, bits)
         for part in range(n_parts):
             frame = joined.filter(pl.col(_PART) == part).drop(_PART)
             tasks.append(Task(j_i, job, part, frame, k[0], plan[part]))  # type: ignore[arg-type]
@@ -404,4 +455,4 @@ def scan_source(
         "started": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
         "seconds": round(time.time() - started, 1),
     }
-    return Result(query.fingerprint, query.key_fingerprint, counts, metadata)
+    return guard.release(Result(query.fingerprint, query.key_fingerprint, counts, metadata))

@@ -98,10 +98,12 @@ def _query(shared: _Shared) -> Query:
     return _QUERIES[shared.query_file]
 
 
-def run_task(shared: _Shared, task: tuple[int, int, int, str, bytes]) -> tuple[int, int, PartitionCounts, int, bool]:
+def run_task(
+    shared: _Shared, task: tuple[int, int, int, str, bytes, tuple[int, int] | None]
+) -> tuple[int, int, PartitionCounts, int, bool]:
     """On an executor: the counts of one partition (from its checkpoint if already there);
     returns ``(job, part, counts, PBS spent, resumed)``."""
-    job, part, set_index, kernel, pairs = task
+    job, part, set_index, kernel, pairs, bins = task
     os.environ.setdefault("RAYON_NUM_THREADS", str(shared.threads))  # before the first FHE work
     ckpt = Checkpoint(Path(shared.checkpoint) if shared.checkpoint else None, shared.signature, claim=False)
     done = ckpt.load(job, part)
@@ -110,7 +112,7 @@ def run_task(shared: _Shared, task: tuple[int, int, int, str, bytes]) -> tuple[i
     query = _query(shared)
     _iocz.reset_pbs_count()
     frame = pl.read_ipc(pairs)
-    counts = count_partition(frame, query.sets[set_index], shared.grouped, shared.bits, kernel)  # type: ignore[arg-type]
+    counts = count_partition(frame, query.sets[set_index], shared.grouped, shared.bits, kernel, bins)  # type: ignore[arg-type]
     ckpt.save(job, part, counts)
     return job, part, counts, _iocz.pbs_count(), False
 
@@ -171,7 +173,7 @@ class SparkRunner:
         payloads = []
         for t in todo:
             sink = t.pairs.write_ipc(None)
-            payloads.append((t.job_index, t.part, t.job.set_index, t.kernel, sink.getvalue()))
+            payloads.append((t.job_index, t.part, t.job.set_index, t.kernel, sink.getvalue(), t.bins))
         group = f"iocz-{settings.signature}-{time.time_ns()}"
         results: list[Any] = []
         failure: list[BaseException] = []

@@ -67,14 +67,26 @@ pub fn canonical_ioc(text: &str) -> Result<CanonicalIoc> {
 }
 
 /// Candidates of a log name: the name itself, and with subdomain matching every label suffix
-/// (`a.b.evil.com` → `a.b.evil.com`, `b.evil.com`, `evil.com`, `com`). Invalid names: none.
+/// longer than the name's public suffix (Public Suffix List, `psl` crate): `a.b.evil.co.uk` →
+/// `a.b.evil.co.uk`, `b.evil.co.uk`, `evil.co.uk`, never `co.uk` or `uk`. The company enforces
+/// this in the clear (it cannot see the IOCs): an IOC `com` with subdomain matching counts
+/// nothing, so one IOC cannot count every name under a public suffix. Invalid names: none.
 pub fn candidates(value: &str, mode: DomainMatch) -> Vec<Digest> {
     let Ok(name) = canonicalise(value) else {
         return Vec::new();
     };
     let mut out = vec![digest(&name)];
     if mode == DomainMatch::Subdomain {
-        out.extend(name.match_indices('.').map(|(i, _)| digest(&name[i + 1..])));
+        let public = psl::suffix_str(&name).map_or(0, str::len);
+        out.extend(
+            name.match_indices('.')
+                .map(|(i, _)| &name[i + 1..])
+                .filter(|s| s.len() > public)
+                .map(digest),
+        );
     }
     out
 }
+
+/// The version of the Public Suffix List subdomain matching uses (the `psl` crate's).
+pub const PUBLIC_SUFFIX_LIST: &str = "psl 2.1.247";

@@ -20,6 +20,7 @@ use sha2::{Digest as _, Sha256};
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 
+pub use domain::PUBLIC_SUFFIX_LIST;
 pub use ip::Family;
 
 /// Most distinct lengths (substring window lengths or CIDR prefix lengths) a query may declare.

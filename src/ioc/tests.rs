@@ -127,7 +127,13 @@ fn subdomain_matching_uses_label_suffixes() {
     assert!(hits(&s, evil, "a.b.EVIL.com.", sub));
     assert!(!hits(&s, evil, "notevil.com", sub));
     assert!(!hits(&s, evil, "evil.com.au", sub));
-    assert_eq!(s.candidates("a.b.evil.com", sub).unwrap().len(), 4);
+    // Never a public suffix: `com`, `co.uk`, `uk` are not candidates.
+    assert_eq!(s.candidates("a.b.evil.com", sub).unwrap().len(), 3);
+    assert_eq!(s.candidates("a.evil.co.uk", sub).unwrap().len(), 2);
+    let (tld, tlds) = set(IocType::Domain, true, &["com", "co.uk"]);
+    assert!(!hits(&tld, &tlds[0], "a.example.com", sub));
+    assert!(!hits(&tld, &tlds[1], "a.example.co.uk", sub));
+    assert!(hits(&tld, &tlds[0], "com", sub), "the name itself still matches exactly");
     // Log values that are not names never match (and are not errors).
     assert!(s.candidates("not a name", sub).unwrap().is_empty());
 }

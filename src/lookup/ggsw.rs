@@ -3,12 +3,14 @@
 //! kind of ciphertext the bootstrapping key itself is made of (THREAT_MODEL.md, "Lookup
 //! queries").
 //!
-//! A position bit travels as a GGSW of the constant 0 or 1; the low 11 bits as one GGSW of the
-//! monomial `X^-low`. tfhe encrypts constants only, so the monomial is a seeded GGSW of 0 whose
-//! bodies get the plaintext rows tfhe would have written for the polynomial message: row
-//! `i < k` holds `factor · S_i · X^-low`, the last row `−factor · X^-low`.
+//! A window bit travels as a GGSW of the constant 0 or 1; the cells of an entry as one GGSW of
+//! the monomial sum `Q = X^-c1 + … + X^-c4`. tfhe encrypts constants only, so `Q` is a seeded
+//! GGSW of 0 whose bodies get the plaintext rows tfhe would have written for the polynomial
+//! message: row `i < k` holds `factor · S_i · Q`, the last row `−factor · Q`.
 
-use tfhe::core_crypto::algorithms::polynomial_algorithms::polynomial_wrapping_monic_monomial_div;
+use tfhe::core_crypto::algorithms::polynomial_algorithms::{
+    polynomial_wrapping_monic_monomial_div, polynomial_wrapping_mul,
+};
 use tfhe::core_crypto::commons::math::decomposition::DecompositionLevel;
 use tfhe::core_crypto::fft_impl::fft64::crypto::ggsw::FourierGgswCiphertext;
 use tfhe::core_crypto::prelude::*;
@@ -48,14 +50,25 @@ pub fn encrypt_bit(key: &GlweSecretKeyOwned<u64>, bit: u64) -> SeededGgswCiphert
     out
 }
 
-/// Seeded GGSW of the monomial `X^-low` (`low` < N).
-pub fn encrypt_monomial(
+/// Seeded GGSW of the monomial sum `Σ X^-e` over `exponents` (each < N, distinct).
+pub fn encrypt_monomial_sum(
     key: &GlweSecretKeyOwned<u64>,
-    low: usize,
+    exponents: &[usize],
 ) -> SeededGgswCiphertextOwned<u64> {
     let p = shape();
     let n = p.polynomial_size;
-    assert!(low < n.0, "monomial degree {low} must be below N = {}", n.0);
+    let mut q = Polynomial::new(0u64, n);
+    for &e in exponents {
+        assert!(e < n.0, "monomial degree {e} must be below N = {}", n.0);
+        let mut one = Polynomial::new(0u64, n);
+        one.as_mut()[0] = 1;
+        let mut m = Polynomial::new(0u64, n);
+        polynomial_wrapping_monic_monomial_div(&mut m, &one, MonomialDegree(e));
+        q.as_mut()
+            .iter_mut()
+            .zip(m.as_ref())
+            .for_each(|(a, b)| *a = a.wrapping_add(*b));
+    }
     let mut seeder = new_seeder();
     let mut out = new_seeded(seeder.as_mut());
     encrypt_constant_seeded_ggsw_ciphertext(
@@ -79,21 +92,15 @@ pub fn encrypt_monomial(
         );
         let mut term = Polynomial::new(0u64, n);
         if row + 1 < glwe_size {
-            polynomial_wrapping_monic_monomial_div(
-                &mut term,
-                &key_polys.get(row),
-                MonomialDegree(low),
-            );
+            polynomial_wrapping_mul(&mut term, &key_polys.get(row), &q);
             term.as_mut()
                 .iter_mut()
                 .for_each(|c| *c = c.wrapping_mul(factor));
         } else {
-            let mut one = Polynomial::new(0u64, n);
-            one.as_mut()[0] = 1;
-            polynomial_wrapping_monic_monomial_div(&mut term, &one, MonomialDegree(low));
             term.as_mut()
                 .iter_mut()
-                .for_each(|c| *c = c.wrapping_mul(factor).wrapping_neg());
+                .zip(q.as_ref())
+                .for_each(|(c, x)| *c = x.wrapping_mul(factor).wrapping_neg());
         }
         body.as_mut()
             .iter_mut()

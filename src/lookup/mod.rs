@@ -1,38 +1,50 @@
-//! The lookup kernel: cost per IOC, not per log value (DESIGN.md §6).
+//! The lookup kernel (binned filter): cost per IOC, not per log value (docs/LOOKUP.md).
 //!
-//! The company lays its own distinct values out in a clear cuckoo table ([`table`]); the agency
-//! sends, per IOC ("entry") and per candidate sub-table, GGSW ciphertexts of the IOC's position
-//! there ([`ggsw`], [`query`]) and its tag; the server looks each candidate's record up with a
-//! CMux tree over the high position bits and one external product by an encrypted monomial
-//! `X^-low` for the low 11 bits ([`eval`]), compares the record's tag with the IOC's, gates the
-//! record's multiplicity by the result and adds the three candidates: `Enc(count of this IOC)`.
-//! [`cost`] predicts the work so the service layer can pick the cheaper kernel.
+//! The agency cuckoo-hashes its IOCs into public bins, one entry per bin ([`bins`]); per entry
+//! it sends one GGSW of the monomial sum `X^-c1 + … + X^-c4` of the entry's four cell positions
+//! and GGSWs of its window bits ([`ggsw`], [`query`]), and the negated tag chunks. The company
+//! puts every distinct value into all its candidate bins and solves, per bin and window, a
+//! 4-wise XOR-style filter whose four cells add up to the value's record (tag chunks, count
+//! chunks per group) ([`filter`]). The server reads each entry's record with a CMux tree over
+//! the window bits and one external product, tests the tag five bits per bootstrap, and gates
+//! each count chunk by the match in one bootstrap of a re-randomised input: the gate's output
+//! is the released block ([`eval`]). [`cost`] predicts the work for the kernel choice.
 //!
 //! Layer: core_crypto + shortint with an explicit server key; no Polars, no Python.
 
+pub mod bins;
 pub mod cost;
 pub mod eval;
+pub mod filter;
 pub mod ggsw;
 pub mod hashing;
 pub mod query;
-pub mod table;
 
 #[cfg(test)]
 mod tests;
 
-/// Candidate positions per value: one in each of the three sub-tables.
-pub const CANDIDATES: usize = 3;
-/// Position bits handled by the monomial rotation (N = 2048 coefficients per polynomial).
-pub const LOW_BITS: u32 = 11;
-/// Smallest sub-table: one polynomial (2^11 positions).
-pub const MIN_TABLE_BITS: u32 = LOW_BITS;
-/// Default largest sub-table the agency's query covers: 3 · 2^20 positions, about 2.6 million
-/// distinct values at the placement load.
+/// Candidate bins per value (agency cuckoo hashing; the server inserts into all of them).
+pub const BIN_HASHES: usize = 4;
+/// Bins per entry: `bins = ⌈BIN_FACTOR · entries⌉` (grown by one on a rare cuckoo failure).
+pub const BIN_FACTOR: f64 = 1.1;
+/// Cells of one window: one polynomial (N = 2048 coefficients).
+pub const WINDOW: usize = 2048;
+/// Cells each value adds up (one in each segment of a window).
+pub const SUMMANDS: usize = 4;
+/// Cells per segment.
+pub const SEGMENT: usize = WINDOW / SUMMANDS;
+/// Most values a window is given when the server picks its window bits (70 % of the cells:
+/// 4-wise peeling succeeds up to about 77 %).
+pub const WINDOW_CAPACITY: usize = WINDOW * 7 / 10;
+/// 5-bit tag chunks every entry carries (256 bits of the tag hash).
+pub const TAG_CHUNKS: usize = 52;
+/// Default: the query covers up to 2^20 distinct server values.
 pub const DEFAULT_MAX_BITS: u32 = 20;
-/// Largest `max_bits` a query may declare (3 · 2^24 positions).
+/// Smallest declared size (2^11 distinct values).
+pub const MIN_MAX_BITS: u32 = 11;
+/// Largest declared size (2^24 distinct values).
 pub const MAX_MAX_BITS: u32 = 24;
-/// Tag nibbles every entry carries per sub-table (all of its 256-bit table hash); a scan with
-/// `bits` compares nibbles `b/4 .. bits/4` (the lower ones are implied by the position).
-pub const TAG_NIBBLES: usize = 64;
-/// Highest fill of the three sub-tables aimed at before growing them.
-pub const TARGET_LOAD: f64 = 0.85;
+/// Bins per scan partition (checkpoint unit, Spark task): about 8,000 PBS at 64 bits.
+pub const BINS_PER_PARTITION: usize = 256;
+/// Deepest window tree a query may carry (noise is measured at this depth).
+pub const MAX_WINDOW_BITS: u32 = 16;

@@ -1,7 +1,8 @@
-//! The agency's lookup query for one set: per entry (a real IOC, or padding), the negated tag
-//! nibbles in one seeded GLWE and, per candidate sub-table, a seeded GGSW of `X^-low` followed
-//! by seeded GGSWs of the position bits 11..max_bits. Serialized with tfhe's versioned safe
-//! serialization (size limit, conformance of every ciphertext) as envelope kind `lookup`.
+//! The agency's lookup query for one set: its IOCs cuckoo-hashed into public bins (one entry
+//! per bin, random dummies in empty bins); per entry one seeded GGSW of the monomial sum of its
+//! four cell positions and one seeded GGSW per window bit; the negated tag chunks of every
+//! entry packed into shared seeded GLWEs. Serialized with tfhe's versioned safe serialization
+//! (size limit, conformance of every ciphertext) as envelope kind `lookup`.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -12,23 +13,31 @@ use tfhe_versionable::{Versionize, VersionsDispatch};
 
 use crate::digest::Digest;
 use crate::error::{Error, Result};
-use crate::lookup::hashing::{nibble, position_of, table_hash};
-use crate::lookup::{ggsw, CANDIDATES, LOW_BITS, MAX_MAX_BITS, MIN_TABLE_BITS, TAG_NIBBLES};
+use crate::lookup::hashing::{location, tag_chunks};
+use crate::lookup::{bins, filter, ggsw};
+use crate::lookup::{BIN_HASHES, MAX_MAX_BITS, MAX_WINDOW_BITS, MIN_MAX_BITS, TAG_CHUNKS};
 use crate::params::{self, MAX_SET_SLOTS};
+use crate::set::LookupOptions;
 use crate::wire::envelope::{self, Kind};
 use crate::wire::ids::KeyId;
 
-/// Largest lookup query accepted (about 2,000 IOCs at the default size).
+/// Largest lookup query accepted.
 pub const MAX_LOOKUP_BYTES: u64 = 2 << 30;
+/// Entries whose tag chunks share one GLWE (2048 coefficients / 52 chunks).
+pub const ENTRIES_PER_TAG_GLWE: usize = 2048 / TAG_CHUNKS;
+/// Encoding of a 5-bit tag chunk: the whole torus, no padding bit (2^64 / 32).
+pub const TAG_DELTA: u64 = 1 << 59;
+/// Encoding of a 2-bit count chunk in a cell of 8 values (2^64 / 8): members' chunks are < 4.
+pub const COUNT_DELTA: u64 = 1 << 61;
 
-/// One looked-up IOC.
+/// One bin's entry.
 #[derive(Clone, Serialize, Deserialize, Versionize)]
 #[versionize(LookupEntryVersions)]
 pub struct LookupEntry {
-    /// `−nibble_i(H_t) · Δ` of the IOC's table hashes at coefficient `64·t + i`.
-    tag: SeededGlweCiphertextOwned<u64>,
-    /// Per candidate: GGSW(X^-low), then GGSW(bit 11), …, GGSW(bit max_bits − 1).
-    positions: Vec<SeededGgswCiphertextOwned<u64>>,
+    /// GGSW of `X^-c1 + X^-c2 + X^-c3 + X^-c4`, the entry's cells.
+    cells: SeededGgswCiphertextOwned<u64>,
+    /// GGSW of each window bit, lowest first.
+    window: Vec<SeededGgswCiphertextOwned<u64>>,
 }
 
 /// Versions of [`LookupEntry`].
@@ -42,15 +51,20 @@ pub enum LookupEntryVersions {
 #[derive(Clone, Serialize, Deserialize, Versionize)]
 #[versionize(LookupQueryVersions)]
 pub struct LookupQuery {
-    /// Public seed of the position hashes (two little-endian halves).
+    /// Public seed of the filter hashes (two little-endian halves).
     seed: [u64; 2],
-    /// Position bits the entries cover: the server's sub-tables may have up to 2^max_bits
-    /// positions.
+    /// The query covers up to about 2^max_bits distinct server values.
     max_bits: u32,
+    /// Window bits every entry carries (the most a server bin may use).
+    window_bits: u32,
     /// The agency asked for this kernel whenever it applies (`kernel="lookup"`).
     forced: bool,
-    /// One per real IOC (in manifest slot order), then padding.
+    /// Width of the released counts (16 or 32 bits), as the query declares.
+    count_bits: u32,
+    /// One per bin.
     entries: Vec<LookupEntry>,
+    /// `−chunk_i · 2^59` of entry `e` at GLWE `e / 39`, coefficient `(e % 39) · 52 + i`.
+    tags: Vec<SeededGlweCiphertextOwned<u64>>,
 }
 
 /// Versions of [`LookupQuery`].
@@ -61,14 +75,14 @@ pub enum LookupQueryVersions {
 }
 
 impl Named for LookupQuery {
-    const NAME: &'static str = "iocz::LookupQuery";
+    const NAME: &'static str = "iocz::FilterLookupQuery";
 }
 
 /// Conformance of a lookup query: declared size within limits and every ciphertext of the
 /// pinned shape.
 pub struct LookupConformance;
 
-fn tag_conformant(tag: &SeededGlweCiphertextOwned<u64>) -> bool {
+fn glwe_conformant(tag: &SeededGlweCiphertextOwned<u64>) -> bool {
     let p = params::COMPUTE;
     tag.is_conformant(&GlweCiphertextConformanceParams {
         glwe_dim: p.glwe_dimension,
@@ -81,103 +95,158 @@ impl ParameterSetConformant for LookupQuery {
     type ParameterSet = LookupConformance;
 
     fn is_conformant(&self, _: &LookupConformance) -> bool {
-        (MIN_TABLE_BITS..=MAX_MAX_BITS).contains(&self.max_bits)
-            && !self.entries.is_empty()
+        (MIN_MAX_BITS..=MAX_MAX_BITS).contains(&self.max_bits)
+            && self.window_bits == window_bits_for(self.max_bits, self.entries.len())
+            && params::RELEASE_WIDTHS.contains(&(self.count_bits as usize))
+            && self.entries.len() >= 2
             && self.entries.len() <= MAX_SET_SLOTS
+            && self.tags.len() == self.entries.len().div_ceil(ENTRIES_PER_TAG_GLWE)
+            && self.tags.iter().all(glwe_conformant)
             && self.entries.iter().all(|e| {
-                e.positions.len() == CANDIDATES * per_candidate(self.max_bits)
-                    && tag_conformant(&e.tag)
-                    && e.positions.iter().all(ggsw::is_conformant)
+                e.window.len() == self.window_bits as usize
+                    && ggsw::is_conformant(&e.cells)
+                    && e.window.iter().all(ggsw::is_conformant)
             })
     }
 }
 
-/// GGSWs per candidate: the monomial, then one per high bit.
-pub fn per_candidate(max_bits: u32) -> usize {
-    1 + (max_bits - LOW_BITS) as usize
+/// Window bits a query of `bins` bins carries to cover 2^max_bits distinct values: enough
+/// windows for the expected bin load (each value sits in [`BIN_HASHES`] bins) with 20 % + 64
+/// values of margin.
+pub fn window_bits_for(max_bits: u32, bins: usize) -> u32 {
+    let mean = BIN_HASHES as f64 * (1u64 << max_bits) as f64 / bins.max(1) as f64;
+    filter::start_bits((1.2 * mean) as usize + 64).min(MAX_WINDOW_BITS)
 }
 
-/// Encoding of a 4-bit value in a block (message and carry space, padding bit on top).
-pub fn delta() -> u64 {
+/// Encoded chunk `−t mod 32` of a tag chunk `t`.
+fn negated_tag(t: u8) -> u64 {
+    (u64::from(t) * TAG_DELTA).wrapping_neg()
+}
+
+fn seeded_glwe(key: &GlweSecretKeyOwned<u64>, plain: &PlaintextListOwned<u64>) -> SeededGlweCiphertextOwned<u64> {
     let p = params::COMPUTE;
-    (1u64 << 63) / (p.message_modulus.0 * p.carry_modulus.0)
+    let mut seeder = new_seeder();
+    let mut glwe = SeededGlweCiphertext::new(
+        0u64,
+        p.glwe_dimension.to_glwe_size(),
+        p.polynomial_size,
+        seeder.seed().into(),
+        p.ciphertext_modulus,
+    );
+    encrypt_seeded_glwe_ciphertext(key, &mut glwe, plain, p.glwe_noise_distribution, seeder.as_mut());
+    glwe
 }
 
 impl LookupQuery {
-    /// Encrypt one entry per `digest` (real IOCs in manifest slot order, then random padding)
-    /// under the agency's GLWE secret key. `forced`: the agency asks for this kernel.
+    /// Place the distinct `digests` (real IOCs) into bins (at least enough for `pad_to`
+    /// entries, hiding the real count), fill empty bins with random dummies and encrypt every
+    /// entry under the agency's GLWE secret key. Returns the query and each digest's bin (the
+    /// agency keeps it in its manifest to name the counts). `forced`: the agency asks for this
+    /// kernel; `count_bits`: the declared width of the released counts.
     pub fn encrypt(
         key: &GlweSecretKeyOwned<u64>,
         digests: &[Digest],
-        max_bits: u32,
-        forced: bool,
-    ) -> Result<LookupQuery> {
-        if !(MIN_TABLE_BITS..=MAX_MAX_BITS).contains(&max_bits) {
+        pad_to: usize,
+        options: LookupOptions,
+    ) -> Result<(LookupQuery, Vec<u32>)> {
+        let LookupOptions {
+            max_bits,
+            forced,
+            count_bits,
+        } = options;
+        if !params::RELEASE_WIDTHS.contains(&count_bits) {
             return Err(Error::InvalidInput(format!(
-                "lookup size must be {MIN_TABLE_BITS}..={MAX_MAX_BITS} position bits, not {max_bits}"
+                "count width must be one of {:?} bits, not {count_bits}",
+                params::RELEASE_WIDTHS
+            )));
+        }
+        if !(MIN_MAX_BITS..=MAX_MAX_BITS).contains(&max_bits) {
+            return Err(Error::InvalidInput(format!(
+                "lookup size must be {MIN_MAX_BITS}..={MAX_MAX_BITS} bits (up to 2^bits distinct \
+                 values), not {max_bits}"
             )));
         }
         let seed: [u64; 2] = rand::random();
         let seed_bytes = seed_bytes(seed);
-        let p = params::COMPUTE;
-        let entries = digests
-            .par_iter()
-            .map(|d| {
-                let hashes: Vec<[u8; 32]> = (0..CANDIDATES)
-                    .map(|t| table_hash(&seed_bytes, t, d))
-                    .collect();
-                let mut plain = PlaintextList::new(0u64, PlaintextCount(p.polynomial_size.0));
-                for (t, h) in hashes.iter().enumerate() {
-                    for i in 0..TAG_NIBBLES {
-                        plain.as_mut()[t * TAG_NIBBLES + i] =
-                            (nibble(h, i) * delta()).wrapping_neg();
+        let mut padded = digests.to_vec();
+        while padded.len() < pad_to {
+            padded.push(Digest(rand::random()));
+        }
+        let (bin_count, occupant) = bins::place(&seed_bytes, &padded)?;
+        if bin_count > MAX_SET_SLOTS {
+            return Err(Error::InvalidInput(format!(
+                "{} IOCs need {bin_count} lookup bins, more than the limit of {MAX_SET_SLOTS}",
+                padded.len()
+            )));
+        }
+        let mut bin_of = vec![0u32; digests.len()];
+        let entry_digests: Vec<Digest> = occupant
+            .iter()
+            .enumerate()
+            .map(|(b, o)| match o {
+                Some(i) => {
+                    if *i < digests.len() {
+                        bin_of[*i] = b as u32;
                     }
+                    padded[*i]
                 }
-                let mut seeder = new_seeder();
-                let mut tag = SeededGlweCiphertext::new(
-                    0u64,
-                    p.glwe_dimension.to_glwe_size(),
-                    p.polynomial_size,
-                    seeder.seed().into(),
-                    p.ciphertext_modulus,
-                );
-                encrypt_seeded_glwe_ciphertext(
-                    key,
-                    &mut tag,
-                    &plain,
-                    p.glwe_noise_distribution,
-                    seeder.as_mut(),
-                );
-                let positions = hashes
-                    .iter()
-                    .flat_map(|h| {
-                        let pos = position_of(h, max_bits);
-                        let low = (pos & ((1 << LOW_BITS) - 1)) as usize;
-                        std::iter::once(ggsw::encrypt_monomial(key, low)).chain(
-                            (LOW_BITS..max_bits)
-                                .map(move |b| ggsw::encrypt_bit(key, (pos >> b) & 1)),
-                        )
-                    })
-                    .collect();
-                LookupEntry { tag, positions }
+                None => Digest(rand::random()),
             })
             .collect();
-        Ok(LookupQuery {
-            seed,
-            max_bits,
-            forced,
-            entries,
-        })
+        let window_bits = window_bits_for(max_bits, bin_count);
+        let entries: Vec<LookupEntry> = entry_digests
+            .par_iter()
+            .map(|d| {
+                let l = location(&seed_bytes, d);
+                let cells: Vec<usize> = l.cells.iter().map(|&c| c as usize).collect();
+                LookupEntry {
+                    cells: ggsw::encrypt_monomial_sum(key, &cells),
+                    window: (0..window_bits)
+                        .map(|b| ggsw::encrypt_bit(key, u64::from((l.window >> b) & 1)))
+                        .collect(),
+                }
+            })
+            .collect();
+        let p = params::COMPUTE;
+        let tags = entry_digests
+            .par_chunks(ENTRIES_PER_TAG_GLWE)
+            .map(|chunk| {
+                let mut plain = PlaintextList::new(0u64, PlaintextCount(p.polynomial_size.0));
+                for (j, d) in chunk.iter().enumerate() {
+                    for (i, &t) in tag_chunks(&seed_bytes, d).iter().enumerate() {
+                        plain.as_mut()[j * TAG_CHUNKS + i] = negated_tag(t);
+                    }
+                }
+                seeded_glwe(key, &plain)
+            })
+            .collect();
+        Ok((
+            LookupQuery {
+                seed,
+                max_bits,
+                window_bits,
+                forced,
+                count_bits: count_bits as u32,
+                entries,
+                tags,
+            },
+            bin_of,
+        ))
     }
 
-    /// Public seed of the position hashes.
+    /// Public seed of the filter hashes.
     pub fn seed(&self) -> [u8; 16] {
         seed_bytes(self.seed)
     }
 
-    /// Position bits the entries cover.
+    /// The query covers up to about 2^max_bits distinct values.
     pub fn max_bits(&self) -> u32 {
         self.max_bits
+    }
+
+    /// Window bits every entry carries.
+    pub fn window_bits(&self) -> u32 {
+        self.window_bits
     }
 
     /// Whether the agency asked for this kernel.
@@ -185,20 +254,32 @@ impl LookupQuery {
         self.forced
     }
 
-    /// Number of entries.
+    /// Declared width of the released counts.
+    pub fn count_bits(&self) -> usize {
+        self.count_bits as usize
+    }
+
+    /// Number of entries (= bins).
     pub fn entries(&self) -> usize {
         self.entries.len()
     }
 
-    /// Entry `e`'s negated tag GLWE.
-    pub fn tag(&self, e: usize) -> &SeededGlweCiphertextOwned<u64> {
-        &self.entries[e].tag
+    /// Entry `e`'s cell GGSW.
+    pub fn cells(&self, e: usize) -> &SeededGgswCiphertextOwned<u64> {
+        &self.entries[e].cells
     }
 
-    /// Entry `e`'s GGSWs for candidate sub-table `t`: the monomial, then the high bits.
-    pub fn candidate(&self, e: usize, t: usize) -> &[SeededGgswCiphertextOwned<u64>] {
-        let n = per_candidate(self.max_bits);
-        &self.entries[e].positions[t * n..(t + 1) * n]
+    /// Entry `e`'s window-bit GGSWs, lowest first.
+    pub fn window(&self, e: usize) -> &[SeededGgswCiphertextOwned<u64>] {
+        &self.entries[e].window
+    }
+
+    /// The shared tag GLWE holding entry `e`'s chunks, and the coefficient of chunk 0.
+    pub fn tag(&self, e: usize) -> (&SeededGlweCiphertextOwned<u64>, usize) {
+        (
+            &self.tags[e / ENTRIES_PER_TAG_GLWE],
+            (e % ENTRIES_PER_TAG_GLWE) * TAG_CHUNKS,
+        )
     }
 
     /// Serialize (kind `lookup`, key `key`).
@@ -206,9 +287,21 @@ impl LookupQuery {
         envelope::seal(Kind::Lookup, key, self, MAX_LOOKUP_BYTES)
     }
 
-    /// Read a sealed lookup query: size limit and conformance of every ciphertext.
+    /// Read a sealed lookup query: size limit and conformance of every ciphertext. A lookup
+    /// part of the row-table kernel (iocz before the filter kernel) is refused by name.
     pub fn open(bytes: &[u8]) -> Result<(KeyId, LookupQuery)> {
-        envelope::unseal(bytes, Kind::Lookup, MAX_LOOKUP_BYTES, &LookupConformance)
+        envelope::unseal(bytes, Kind::Lookup, MAX_LOOKUP_BYTES, &LookupConformance).map_err(|e| {
+            let old = b"iocz::LookupQuery";
+            if bytes.windows(old.len()).any(|w| w == old) {
+                Error::Format(
+                    "the set's lookup part was made by an older iocz (row-table lookup kernel): \
+                     the agency must make a new query"
+                        .into(),
+                )
+            } else {
+                e
+            }
+        })
     }
 }
 

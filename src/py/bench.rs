@@ -103,11 +103,19 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_force_panic, m)?)?;
     m.add_function(wrap_pyfunction!(reset_pbs_count, m)?)?;
     m.add_function(wrap_pyfunction!(pbs_count, m)?)?;
-    m.add_function(wrap_pyfunction!(external_products, m)?)
+    m.add_function(wrap_pyfunction!(external_products, m)?)?;
+    m.add_function(wrap_pyfunction!(_lookup_phase_seconds, m)?)
 }
 
 /// External products (CMux steps, rotations) run by lookups in this process.
 #[pyfunction]
 fn external_products() -> u64 {
     crate::lookup::eval::external_products()
+}
+
+/// Wall seconds lookups spent in this process in `(filters, reads, bootstraps)`: peeling and
+/// cell building, CMux trees and external products, tag tests + ANDs + gates.
+#[pyfunction]
+fn _lookup_phase_seconds() -> (f64, f64, f64) {
+    crate::lookup::eval::phase_seconds()
 }

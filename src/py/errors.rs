@@ -42,6 +42,15 @@ impl From<Error> for PyErr {
             Error::Format(m) => FormatError::new_err(m),
             Error::WrongKey(m) => WrongKeyError::new_err(m),
             Error::KeyNotLoaded(m) => KeyNotLoadedError::new_err(m),
+            Error::Interrupted => {
+                // The signal handler already ran (its exception, KeyboardInterrupt for Ctrl-C,
+                // is pending): re-raise it; else a KeyboardInterrupt.
+                Python::attach(|py| {
+                    PyErr::take(py).unwrap_or_else(|| {
+                        pyo3::exceptions::PyKeyboardInterrupt::new_err("interrupted")
+                    })
+                })
+            }
             e @ Error::Io { .. } => IoczError::new_err(e.to_string()),
         }
     }

@@ -89,9 +89,10 @@ impl PyClientKey {
     /// `case_sensitive`; `extra_lengths` declares decoy substring/prefix lengths and `pad_to`
     /// sizes the table for at least that many IOCs, to hide the real ones. The result is loaded
     /// in this process, with its manifest.
-    /// `kernel` (`auto`, `lookup`, `scan`) decides whether a lookup part covering `lookup_bits`
-    /// position bits is added (not for `scan`).
-    #[pyo3(signature = (iocs, r#type = "sha256", *, case_sensitive = false, extra_lengths = Vec::new(), pad_to = 0, hashes = 2, kernel = "auto", lookup_bits = crate::lookup::DEFAULT_MAX_BITS))]
+    /// `kernel` (`auto`, `lookup`, `scan`) decides whether a lookup part covering about
+    /// 2^`lookup_bits` distinct company values is added (not for `scan`); its gates release
+    /// `count_bits`-bit counts (the query's declared width).
+    #[pyo3(signature = (iocs, r#type = "sha256", *, case_sensitive = false, extra_lengths = Vec::new(), pad_to = 0, hashes = 2, kernel = "auto", lookup_bits = crate::lookup::DEFAULT_MAX_BITS, count_bits = crate::params::DEFAULT_RELEASE_BITS))]
     #[allow(clippy::too_many_arguments)]
     fn encrypt_set(
         &self,
@@ -104,6 +105,7 @@ impl PyClientKey {
         hashes: u8,
         kernel: &str,
         lookup_bits: u32,
+        count_bits: usize,
     ) -> PyResult<PyEncryptedSet> {
         let options = SetOptions {
             ioc_type: IocType::from_name(r#type)?,
@@ -111,7 +113,7 @@ impl PyClientKey {
             extra_lengths,
             pad_to,
             hashes,
-            lookup: KernelRequest::from_name(kernel)?.lookup_options(lookup_bits),
+            lookup: KernelRequest::from_name(kernel)?.lookup_options(lookup_bits, count_bits),
         };
         let iocs: Vec<IocInput> = iocs.into_iter().map(|i| i.0).collect();
         run(py, || {
@@ -130,25 +132,27 @@ impl PyClientKey {
             Decrypted::Match(b) => PyBool::new(py, b).to_owned().into_any(),
             Decrypted::Value(d) => d.to_hex().into_pyobject(py)?.into_any(),
             Decrypted::Counts { set, per_slot } => {
-                let named = registry::manifest(set)?.name_counts(&per_slot)?;
-                let out = PyDict::new(py);
-                for (ioc, count) in named {
-                    out.set_item(ioc, count)?;
-                }
-                out.into_any()
+                named_dict(py, registry::manifest(set)?.name_counts(&per_slot)?)?.into_any()
+            }
+            Decrypted::BinCounts { set, per_bin } => {
+                named_dict(py, registry::manifest(set)?.name_bin_counts(&per_bin)?)?.into_any()
             }
             Decrypted::Released {
                 set,
                 bits,
+                per_bin,
                 per_slot,
                 total,
             } => {
-                let named = registry::manifest(set)?.name_counts(&per_slot)?;
-                let out = PyDict::new(py);
-                for (ioc, count) in named {
-                    out.set_item(ioc, count)?;
-                }
-                (out, total, bits).into_pyobject(py)?.into_any()
+                let manifest = registry::manifest(set)?;
+                let named = if per_bin {
+                    manifest.name_bin_counts(&per_slot)?
+                } else {
+                    manifest.name_counts(&per_slot)?
+                };
+                (named_dict(py, named)?, total, bits)
+                    .into_pyobject(py)?
+                    .into_any()
             }
         })
     }
@@ -156,6 +160,15 @@ impl PyClientKey {
     fn __repr__(&self) -> String {
         format!("ClientKey(fingerprint={}, secret)", self.inner.id())
     }
+}
+
+/// `{IOC: count}` of named counts.
+fn named_dict(py: Python<'_>, named: Vec<(String, u64)>) -> PyResult<Bound<'_, PyDict>> {
+    let out = PyDict::new(py);
+    for (ioc, count) in named {
+        out.set_item(ioc, count)?;
+    }
+    Ok(out)
 }
 
 /// The evaluation key: lets the log holder compute on ciphertexts, not decrypt them.

@@ -17,6 +17,8 @@ use pyo3::prelude::*;
 
 #[pymodule]
 fn _iocz(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // Long FHE work asks Python between batches whether a signal (Ctrl-C) asked to stop.
+    crate::interrupt::set_hook(|| Python::attach(|py| py.check_signals().is_err()));
     errors::register(m)?;
     files::register(m)?;
     keys::register(m)?;

@@ -125,8 +125,9 @@ fn weights(weights: Option<PySeries>, values: &Series) -> Result<Option<Vec<u64>
 /// Per-group sealed `(per-IOC counts, rows matching any IOC)` of plaintext `values` against
 /// loaded set `set`, `groups[i]` being row i's group index (< `n_groups`) and `weights[i]` its
 /// multiplicity (pre-aggregated pairs; None: 1 per row): one comparison pass for all groups.
+/// `bins` `(start, end)`: lookup kernel only, count that range of lookup bins (a partition).
 #[pyfunction]
-#[pyo3(signature = (values, groups, n_groups, set, bits, digit_bits = 0, r#match = "exact", kernel = "auto", weights = None))]
+#[pyo3(signature = (values, groups, n_groups, set, bits, digit_bits = 0, r#match = "exact", kernel = "auto", weights = None, bins = None))]
 #[allow(clippy::too_many_arguments)]
 fn count_grouped<'py>(
     py: Python<'py>,
@@ -139,6 +140,7 @@ fn count_grouped<'py>(
     r#match: &str,
     kernel: &str,
     weights: Option<PySeries>,
+    bins: Option<(usize, usize)>,
 ) -> PyResult<Vec<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)>> {
     let (values, groups) = (values.0, groups.0);
     let out = run(py, || {
@@ -151,7 +153,8 @@ fn count_grouped<'py>(
             .collect::<Result<_, Error>>()?;
         registry::with_set_query(set, bits, digit_bits, r#match, kernel, |q| {
             let (rows, expanded) = expand(&values, q.spec(), q.mode(), weights.as_deref())?;
-            q.count_grouped(&rows, &groups, weights.as_deref(), n_groups, &expanded)
+            let bins = bins.map(|(start, end)| start..end);
+            q.count_grouped(&rows, &groups, weights.as_deref(), n_groups, &expanded, bins)
         })
     })?;
     Ok(out
@@ -162,7 +165,7 @@ fn count_grouped<'py>(
 
 /// The kernel per-IOC counts of `values` (a whole column) against loaded set `set` will run
 /// in `groups` groups, and why: `(kernel, reason, predicted scan PBS, predicted lookup PBS or
-/// None, predicted lookup external products or None, sub-table bits or None)`. `kernel` is the
+/// None, predicted lookup external products or None, window bits or None)`. `kernel` is the
 /// caller's request (`auto`, `scan`, `lookup`); `weights`: each value's multiplicity.
 #[pyfunction]
 #[pyo3(signature = (values, set, bits, groups = 1, r#match = "exact", kernel = "auto", weights = None))]
@@ -196,16 +199,18 @@ fn choose_kernel(
                 c.scan_pbs,
                 c.lookup.map(|l| l.pbs),
                 c.lookup.map(|l| l.external_products),
-                c.lookup.map(|l| l.table_bits),
+                c.lookup.map(|l| l.window_bits),
             ))
         })
     })
 }
 
-/// Predicted bytes of a lookup query of `entries` IOCs covering `max_bits` position bits.
+/// Predicted bytes of a lookup query for `entries` IOCs covering about 2^max_bits distinct
+/// company values.
 #[pyfunction]
 fn lookup_query_bytes(entries: usize, max_bits: u32) -> u64 {
-    crate::lookup::cost::query_bytes(entries, max_bits)
+    let lookup = crate::lookup::cost::entries_for(entries, 0);
+    crate::lookup::cost::query_bytes(lookup, max_bits)
 }
 
 /// Canonical text of each IOC of `type` (as `encrypt_set` would store it), or the reason it is
@@ -256,6 +261,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         crate::query::kernel::KernelRequest::NAMES.to_vec(),
     )?;
     m.add("DEFAULT_LOOKUP_BITS", crate::lookup::DEFAULT_MAX_BITS)?;
+    m.add("LOOKUP_BINS_PER_PARTITION", crate::lookup::BINS_PER_PARTITION)?;
+    m.add("PUBLIC_SUFFIX_LIST", crate::ioc::PUBLIC_SUFFIX_LIST)?;
     m.add_function(wrap_pyfunction!(canonical_iocs, m)?)?;
     Ok(())
 }

@@ -4,7 +4,6 @@
 
 use crate::error::{Error, Result};
 use crate::lookup::cost::{self, LookupCost};
-use crate::lookup::{table, CANDIDATES, TARGET_LOAD};
 use crate::set::{EncryptedSet, LookupOptions};
 
 /// What the agency asks for when it builds a query (`Query.create(kernel=…)`).
@@ -34,12 +33,14 @@ impl KernelRequest {
         }
     }
 
-    /// The lookup part to build, if any, covering `max_bits` position bits.
-    pub fn lookup_options(self, max_bits: u32) -> Option<LookupOptions> {
+    /// The lookup part to build, if any, covering about 2^max_bits distinct values and
+    /// releasing `count_bits`-bit counts.
+    pub fn lookup_options(self, max_bits: u32, count_bits: usize) -> Option<LookupOptions> {
         match self {
             KernelRequest::Scan => None,
             KernelRequest::Auto | KernelRequest::Lookup => Some(LookupOptions {
                 max_bits,
+                count_bits,
                 forced: self == KernelRequest::Lookup,
             }),
         }
@@ -89,13 +90,13 @@ pub struct Choice {
     pub lookup: Option<LookupCost>,
 }
 
-/// Choose the kernel for per-IOC counts of `set` over `distinct` server values (largest
-/// multiplicity `max_weight`) in `groups` groups, comparing `bits` bits, given the scan
-/// kernel's predicted `scan_pbs`.
+/// Choose the kernel for per-IOC counts of `set` over `distinct` server values in `groups`
+/// groups, comparing `bits` bits, given the scan kernel's predicted `scan_pbs` (selector builds
+/// and comparisons; its release, one refresh per released block, is added here: the lookup's
+/// prediction includes its release, done by its gates).
 pub fn choose(
     set: &EncryptedSet,
     distinct: usize,
-    max_weight: u64,
     groups: usize,
     bits: usize,
     scan_pbs: u64,
@@ -109,9 +110,10 @@ pub fn choose(
         };
     };
     let q = &lookup.query;
-    let predicted = cost::predict(q.entries(), distinct, groups, max_weight, bits);
-    let capacity = (CANDIDATES as f64 * (1u64 << q.max_bits()) as f64 * TARGET_LOAD) as usize;
-    let fits = table::table_bits_for(distinct) <= q.max_bits();
+    let count_blocks = q.count_bits() as u64 / 2;
+    let scan_pbs = scan_pbs + groups as u64 * (set.slots.len() as u64 + 1) * count_blocks;
+    let predicted = cost::predict(q.entries(), distinct, groups, bits, q.count_bits());
+    let fits = predicted.window_bits <= q.window_bits();
     let (kernel, reason) = if q.forced() {
         (
             Kernel::Lookup,
@@ -120,13 +122,16 @@ pub fn choose(
     } else if !fits {
         (
             Kernel::Scan,
-            format!("{distinct} distinct values exceed the query's lookup size (about {capacity})"),
+            format!(
+                "{distinct} distinct values exceed the query's lookup size (about 2^{} values)",
+                q.max_bits()
+            ),
         )
-    } else if predicted.pbs_equivalent() < scan_pbs as f64 {
+    } else if distinct > 0 && predicted.pbs_equivalent() < scan_pbs as f64 {
         (
             Kernel::Lookup,
             format!(
-                "predicted {} PBS + {} external products for {} IOC entries against {scan_pbs} PBS for {distinct} distinct values",
+                "predicted {} PBS + {} external products for {} lookup bins against {scan_pbs} PBS for {distinct} distinct values (releases included)",
                 predicted.pbs, predicted.external_products, q.entries()
             ),
         )
@@ -134,7 +139,7 @@ pub fn choose(
         (
             Kernel::Scan,
             format!(
-                "predicted {scan_pbs} PBS for {distinct} distinct values against {} PBS + {} external products for {} IOC entries",
+                "predicted {scan_pbs} PBS for {distinct} distinct values against {} PBS + {} external products for {} lookup bins (releases included)",
                 predicted.pbs, predicted.external_products, q.entries()
             ),
         )
@@ -158,9 +163,9 @@ mod tests {
             KernelRequest::Auto
         );
         assert!(KernelRequest::from_name("fast").is_err());
-        assert_eq!(KernelRequest::Scan.lookup_options(20), None);
-        assert!(KernelRequest::Lookup.lookup_options(20).unwrap().forced);
-        assert!(!KernelRequest::Auto.lookup_options(20).unwrap().forced);
+        assert_eq!(KernelRequest::Scan.lookup_options(20, 32), None);
+        assert!(KernelRequest::Lookup.lookup_options(20, 32).unwrap().forced);
+        assert!(!KernelRequest::Auto.lookup_options(20, 32).unwrap().forced);
         assert_eq!(Kernel::from_name("lookup").unwrap().name(), "lookup");
     }
 }

@@ -97,15 +97,7 @@ impl<'a> SetQuery<'a> {
     /// groups, and why: the caller's if it named one, else the cheaper predicted.
     pub fn choice(&self, rows: &[(Digest, u64)], groups: usize) -> Result<Choice> {
         let scan_pbs = set_matching::planned_pbs(&self.set.cuckoo, rows, None, self.bits(), 1);
-        let max_weight = rows.iter().map(|r| r.1).max().unwrap_or(0);
-        let mut choice = kernel::choose(
-            self.set,
-            rows.len(),
-            max_weight,
-            groups,
-            self.bits(),
-            scan_pbs,
-        );
+        let mut choice = kernel::choose(self.set, rows.len(), groups, self.bits(), scan_pbs);
         if let Some(k) = self.tables.options.kernel {
             if k == Kernel::Lookup && self.set.lookup.is_none() {
                 return Err(Error::InvalidInput(
@@ -122,14 +114,28 @@ impl<'a> SetQuery<'a> {
         Ok(choice)
     }
 
-    /// Per-IOC counts through the lookup kernel: `[group][entry]`.
+    /// Per-bin counts through the lookup kernel, `[group][bin]`: released blocks at the
+    /// query's count width (sealed with [`ciphertexts::seal_gated`]).
     fn lookup_counts(
         &self,
         digests: &[Digest],
         weights: &[Vec<u64>],
+        bins: Option<std::ops::Range<usize>>,
     ) -> Result<Vec<Vec<tfhe::integer::RadixCiphertext>>> {
         let l = self.set.lookup.as_ref().expect("checked by choice");
-        lookup::eval::count(self.sk.shortint(), &l.query, digests, weights, self.bits())
+        let q = &l.query;
+        let bins = bins.unwrap_or(0..q.entries());
+        lookup::eval::count_bins(
+            self.sk.shortint(),
+            self.sk.rerandomization(),
+            q,
+            digests,
+            weights,
+            self.bits(),
+            q.count_bits(),
+            bins,
+            &|_| {},
+        )
     }
 
     /// The sealed answer to `what` for the expanded distinct values of a column.
@@ -142,10 +148,11 @@ impl<'a> SetQuery<'a> {
     ) -> Result<Vec<u8>> {
         let anchor = self.anchor();
         let rows = expanded.candidate_rows();
+        let lookup = self.choice(&rows, 1)?.kernel == Kernel::Lookup;
         let per_ioc = || -> Result<Vec<tfhe::integer::RadixCiphertext>> {
-            if self.choice(&rows, 1)?.kernel == Kernel::Lookup {
+            if lookup {
                 let (digests, weights): (Vec<Digest>, Vec<u64>) = rows.iter().copied().unzip();
-                return Ok(self.lookup_counts(&digests, &[weights])?.remove(0));
+                return Ok(self.lookup_counts(&digests, &[weights], None)?.remove(0));
             }
             Ok(set_matching::count_per_slot(
                 self.sk.shortint(),
@@ -158,6 +165,9 @@ impl<'a> SetQuery<'a> {
             ))
         };
         match what {
+            SetCount::PerIoc if lookup => {
+                ciphertexts::seal_gated(self.set.key, self.set.id, &per_ioc()?)
+            }
             SetCount::PerIoc => ciphertexts::seal_counts(self.set.key, self.set.id, &per_ioc()?),
             SetCount::AnyIoc if self.set.spec.single_candidate(self.mode) => {
                 // One candidate per row: rows with a match = Σ per-IOC counts.
@@ -185,7 +195,10 @@ impl<'a> SetQuery<'a> {
     /// weighs the booleans by its own rows. Rows matching any IOC: the sum of the group's
     /// per-IOC counts when every row has one candidate, else the OR kernel weighted by the group's
     /// values' per-row ORs, also computed once. Results are partial counts (trivial zeros allowed),
-    /// for [`crate::combine::release`].
+    /// for [`crate::combine::release`]. `bins` (lookup kernel only): count the lookup bins of this
+    /// range only (a partition; the others stay empty); a total that needs the scan kernel is
+    /// counted by the partition starting at bin 0 (the others give a trivial zero).
+    #[allow(clippy::too_many_arguments)]
     pub fn count_grouped(
         &self,
         rows: &[Option<u32>],
@@ -193,6 +206,7 @@ impl<'a> SetQuery<'a> {
         row_weights: Option<&[u64]>,
         groups: usize,
         expanded: &Expanded,
+        bins: Option<std::ops::Range<usize>>,
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         if row_weights.is_some_and(|w| w.len() != rows.len()) {
             return Err(Error::InvalidInput(format!(
@@ -225,7 +239,14 @@ impl<'a> SetQuery<'a> {
         }
         let sks = self.sk.shortint();
         let rows = expanded.candidate_rows();
-        let lookup = if self.choice(&rows, groups)?.kernel == Kernel::Lookup {
+        let is_lookup = self.choice(&rows, groups)?.kernel == Kernel::Lookup;
+        if bins.is_some() && !is_lookup {
+            return Err(Error::InvalidInput(
+                "bin ranges apply to the lookup kernel only".into(),
+            ));
+        }
+        let first_partition = bins.as_ref().is_none_or(|b| b.start == 0);
+        let lookup = if is_lookup {
             let weights: Vec<Vec<u64>> = (0..groups as u32)
                 .map(|g| {
                     per_candidate
@@ -234,7 +255,7 @@ impl<'a> SetQuery<'a> {
                         .collect()
                 })
                 .collect();
-            Some(self.lookup_counts(&expanded.candidates, &weights)?)
+            Some(self.lookup_counts(&expanded.candidates, &weights, bins)?)
         } else {
             None
         };
@@ -248,6 +269,11 @@ impl<'a> SetQuery<'a> {
             )
         });
         let totals = (!self.set.spec.single_candidate(self.mode)).then(|| {
+            if !first_partition {
+                let zero = counter::trivial_zero(sks);
+                let zero = tfhe::integer::RadixCiphertext::from(vec![zero; crate::params::COUNT_BLOCKS]);
+                return vec![zero; groups];
+            }
             row_matching::count_rows_grouped(
                 self.sk.integer(),
                 &self.tables,
@@ -269,14 +295,21 @@ impl<'a> SetQuery<'a> {
                     (None, None) => unreachable!("one kernel ran"),
                 };
                 let total = match &totals {
-                    Some(t) => t[g].clone(),
-                    // One candidate per row: rows with a match = Σ per-IOC counts.
-                    None => counter::sum_counts(self.sk.integer(), &per_slot, None),
+                    Some(t) => ciphertexts::seal_count(self.set.key, &t[g])?,
+                    // One candidate per row: rows with a match = Σ per-IOC counts, which the
+                    // agency adds after decrypting the lookup's released per-bin counts.
+                    None if lookup.is_some() => Vec::new(),
+                    None => ciphertexts::seal_count(
+                        self.set.key,
+                        &counter::sum_counts(self.sk.integer(), &per_slot, None),
+                    )?,
                 };
-                Ok((
-                    ciphertexts::seal_counts(self.set.key, self.set.id, &per_slot)?,
-                    ciphertexts::seal_count(self.set.key, &total)?,
-                ))
+                let per_ioc = if lookup.is_some() {
+                    ciphertexts::seal_gated(self.set.key, self.set.id, &per_slot)?
+                } else {
+                    ciphertexts::seal_counts(self.set.key, self.set.id, &per_slot)?
+                };
+                Ok((per_ioc, total))
             })
             .collect()
     }
@@ -420,7 +453,7 @@ mod tests {
         for mode in [DomainMatch::Exact, DomainMatch::Subdomain] {
             let q = SetQuery::new(&set, &k.server, &cache, mode, options).unwrap();
             let (rows, expanded) = expand("q", q.spec(), q.mode(), column).unwrap();
-            let grouped = q.count_grouped(&rows, &groups, None, 3, &expanded).unwrap();
+            let grouped = q.count_grouped(&rows, &groups, None, 3, &expanded, None).unwrap();
             // The same rows as weighted (group, value, multiplicity) pairs: same counts.
             let pairs = [
                 (Some("a.evil.com"), 0u32, 2u64),
@@ -439,7 +472,7 @@ mod tests {
             let p_groups: Vec<u32> = pairs.iter().map(|p| p.1).collect();
             let p_weights: Vec<u64> = pairs.iter().map(|p| p.2).collect();
             let weighted = q
-                .count_grouped(&p_rows, &p_groups, Some(&p_weights), 3, &p_expanded)
+                .count_grouped(&p_rows, &p_groups, Some(&p_weights), 3, &p_expanded, None)
                 .unwrap();
             for ((a, b), (c, d)) in grouped.iter().zip(&weighted) {
                 assert_eq!(decrypt(a), decrypt(c), "weighted per-IOC, {mode:?}");
@@ -474,11 +507,11 @@ mod tests {
         let q = SetQuery::new(&set, &k.server, &cache, DomainMatch::Exact, options).unwrap();
         let (rows, expanded) = expand("q", q.spec(), q.mode(), column).unwrap();
         assert!(q
-            .count_grouped(&rows, &groups[..2], None, 3, &expanded)
+            .count_grouped(&rows, &groups[..2], None, 3, &expanded, None)
             .is_err());
-        assert!(q.count_grouped(&rows, &groups, None, 2, &expanded).is_err());
+        assert!(q.count_grouped(&rows, &groups, None, 2, &expanded, None).is_err());
         assert!(q
-            .count_grouped(&rows, &groups, Some(&[1, 2]), 3, &expanded)
+            .count_grouped(&rows, &groups, Some(&[1, 2]), 3, &expanded, None)
             .is_err());
     }
 }

@@ -52,10 +52,10 @@ pub fn encrypt_iocs(
         })
         .collect::<Result<Vec<CanonicalIoc>>>()?;
     let spec = spec.with_lengths(&canonical, &options.extra_lengths)?;
-    let (set, manifest) =
+    let (set, mut manifest) =
         EncryptedSet::encrypt(key, spec, &canonical, options.hashes, options.pad_to)?;
     let set = match options.lookup {
-        Some(lookup) => set.with_lookup(key, &manifest, lookup, options.pad_to)?,
+        Some(lookup) => set.with_lookup(key, &mut manifest, lookup, options.pad_to)?,
         None => set,
     };
     Ok((set, manifest))

@@ -47,6 +47,9 @@ pub enum Kind {
     Released,
     /// A lookup query: GGSW-encrypted positions and tags of a set's IOCs.
     Lookup,
+    /// Per-bin counts of the lookup kernel: released blocks (re-randomised and bootstrapped
+    /// by the gate), not yet compressed.
+    Gated,
 }
 
 impl Kind {
@@ -64,6 +67,7 @@ impl Kind {
             Kind::Counts => "counts",
             Kind::Released => "released",
             Kind::Lookup => "lookup",
+            Kind::Gated => "gated-counts",
         }
     }
 
@@ -81,6 +85,7 @@ impl Kind {
             Kind::Counts => "encrypted per-IOC counts",
             Kind::Released => "released (compressed) counts",
             Kind::Lookup => "a lookup query",
+            Kind::Gated => "gated per-bin lookup counts",
         }
     }
 
@@ -97,6 +102,7 @@ impl Kind {
             Kind::Counts,
             Kind::Released,
             Kind::Lookup,
+            Kind::Gated,
         ]
         .into_iter()
         .find(|k| k.token() == token)

@@ -164,6 +164,15 @@ class ImportReport:
             lines.append(f"note {n.where}: {n.kind}{detail}")
         return lines
 
+    def __repr__(self) -> str:
+        return f"ImportReport({self.summary()}, {len(self.notes)} notes)"
+
+    def _repr_html_(self) -> str:
+        """Notebook view: IOCs imported per type, skipped items per reason, notes per kind."""
+        from iocz.views import html_of
+
+        return html_of(self)
+
 
 @dataclass(frozen=True)
 class Resolved:
