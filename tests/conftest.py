@@ -54,9 +54,10 @@ def process_logs() -> pl.DataFrame:
     return df.filter(pl.col("host").is_in(small_hosts.implode())).select("host", "sha256")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
-    """One local Spark (``local[2]``, loopback only) for the session's Spark tests."""
+    """One local Spark (``local[2]``, loopback only) per test module (a module may start its
+    own SparkContext on a cluster: one per process at a time)."""
     pytest.importorskip("pyspark")
     session = iocz.spark.session("local[2]")
     yield session

@@ -3,7 +3,7 @@ the plaintext Polars truth every engine's decrypted counts are compared with."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import iocz
@@ -64,3 +64,15 @@ def decrypted(case: Case, keys: Keys, result: iocz.Result, folder: Path) -> list
     out = iocz.Result.load(path).decrypt(keys.client, manifest=case.manifest)
     rows = out.counts.select("group", "ioc", "count").sort("group", "ioc", nulls_last=True).rows()
     return [(g, i, int(c)) for g, i, c in rows]
+
+
+def small_case(keys: Keys, folder: Path, values: int) -> Case:
+    """:func:`make_case` (scan kernel) cut to the ``values`` most common recent hashes: little
+    FHE work for tests of services (clusters, database servers)."""
+    full = make_case(keys, folder, kernel="scan")
+    recent = full.frame.filter(pl.col("utc_time") > AFTER)
+    common = recent.group_by("sha256").len().sort("len", "sha256", descending=True)["sha256"].head(values)
+    frame = full.frame.filter(pl.col("sha256").is_in(common.implode()))
+    parquet = folder / "small.parquet"
+    frame.write_parquet(parquet)
+    return replace(full, frame=frame, parquet=parquet)

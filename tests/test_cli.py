@@ -9,7 +9,8 @@ from pathlib import Path
 import iocz
 import pytest
 from conftest import Keys
-from iocz.cli import EXIT_OK, EXIT_USAGE, _parser, _size, main
+from iocz.cli import EXIT_OK, EXIT_USAGE, _parser, main
+from iocz.describe import human_size
 from iocz.progress import Progress
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -96,7 +97,7 @@ def test_every_help_page_is_described() -> None:
 
 
 def test_sizes_use_kib_below_one_mib() -> None:
-    assert _size(40_668) == "39.7 KiB" and _size(30_212_811) == "28.8 MiB"
+    assert human_size(40_668) == "39.7 KiB" and human_size(30_212_811) == "28.8 MiB" and human_size(412) == "412 B"
 
 
 def test_progress_has_an_eta_before_the_first_partition() -> None:

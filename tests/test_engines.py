@@ -4,6 +4,7 @@ weights give the counts of repeated rows; bad input is one clear error."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import polars as pl
 import pytest
 from conftest import Keys
 from engines_support import AFTER, Case, decrypted, make_case, truth
+from iocz.engines.polars_lazy import PolarsSource
 from iocz.progress import Progress
 
 
@@ -156,3 +158,18 @@ def test_engine_errors_name_what_is_missing(case: Case) -> None:
         iocz.scan(type("DataFrame", (), {"__module__": "pyspark.sql.dataframe"})(), case.query, {"sha256": "x"})
     with pytest.raises(TypeError, match="Polars LazyFrame or DataFrame or an Ibis table"):
         iocz.scan([1, 2], case.query, {"sha256": "x"})
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ("a >", "the filter 'a >': sql parser error"),
+        ("nosuch > 1", "the filter 'nosuch > 1': unable to find column \"nosuch\""),
+        ("t > 1", "the filter 't > 1': cannot compare string with numeric type"),
+    ],
+)
+def test_a_bad_filter_is_one_line_naming_it(where: str, message: str) -> None:
+    lf = pl.LazyFrame({"a": [1, 2], "t": ["x", "y"]})
+    with pytest.raises(ValueError, match="^" + re.escape(message)) as raised:
+        PolarsSource(lf, where).pairs("a", None, False)
+    assert "\n" not in str(raised.value)

@@ -93,9 +93,12 @@ def test_reprs_are_short_and_carry_no_secret(keys: Keys, seed_logs: pl.DataFrame
     assert count.startswith(b"iocz1 count " + keys.client.fingerprint.encode())
 
 
-def test_panic_becomes_an_exception() -> None:
-    with pytest.raises(RuntimeError, match="internal error"):
+def test_panic_becomes_an_exception(capfd: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(RuntimeError, match="internal error") as raised:
         iocz._iocz._force_panic()
+    # One line with the panic's message; nothing printed (a notebook cell shows stderr).
+    assert "\n" not in str(raised.value) and "panic:" in str(raised.value)
+    assert "panicked" not in capfd.readouterr().err
 
 
 def test_two_keys_in_one_process(keys: Keys, other_keys: Keys, seed_logs: pl.DataFrame) -> None:

@@ -120,6 +120,9 @@ def test_cli_round_trip_on_real_rows(agency: Agency, logs: dict[str, Path], tmp_
     assert "rows scanned" in table and "frequent" in table
     csv = iocz_cli("decrypt", tmp_path / "r.iocz", "--key", agency.key, "--format", "csv").stdout
     assert csv.splitlines()[0] == "group,type,column,ioc,label,count,saturated"
+    # The totals come last, one row per (set, column, group), ioc "*".
+    csv_totals = pl.read_csv(csv.encode()).filter(pl.col("ioc") == "*")
+    assert dict(zip(csv_totals["type"], csv_totals["count"], strict=True)) == totals
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +174,9 @@ def test_interrupted_scan_resumes_to_the_uninterrupted_counts(
     assert done_before >= 1 and not out.exists()
     iocz_cli(*args)
     assert not partial.exists()
-    assert log_file.read_text().count("resumed") == done_before
+    lines = log_file.read_text().splitlines()
+    assert sum(line.endswith(" resumed") for line in lines) == done_before
+    assert any(f"{done_before} of " in line and "resumed from the checkpoint" in line for line in lines)
     iocz_cli(*_scan_args(hash_query, logs, tmp_path / "uninterrupted.iocz"))
     decrypt = lambda r: json.loads(iocz_cli("decrypt", r, "--key", agency.key, "--format", "json").stdout)  # noqa: E731
     resumed, uninterrupted = decrypt(out), decrypt(tmp_path / "uninterrupted.iocz")

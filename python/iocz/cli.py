@@ -213,15 +213,43 @@ def scan(args: argparse.Namespace) -> int:
     Each column is first checked against its set's type: a column with no value of the type is
     an error (--force scans it anyway); hash values that are not hashes are skipped and counted
     (--strict: an error). The scan is resumable (checkpoints in OUT.partial)."""
+    detach = _attach_logging(args.log)
+    try:
+        return _scan(args)
+    finally:
+        detach()
+
+
+class _Terminal(logging.Handler):
+    """Messages on the current ``sys.stderr`` (tests and notebooks swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(self.format(record), file=sys.stderr)
+
+
+def _attach_logging(log_file: str | None) -> Callable[[], None]:
+    """Data quality, policy notes, kernel choices and resumed partitions on the terminal; with
+    ``log_file`` every scan message there. Returns what detaches them again."""
     logging.getLogger("iocz").setLevel(logging.INFO)
-    terminal = logging.StreamHandler(sys.stderr)
+    terminal = _Terminal()
     terminal.setFormatter(logging.Formatter("%(message)s"))
-    logging.getLogger("iocz.quality").addHandler(terminal)  # data quality: always on the terminal
-    logging.getLogger("iocz.policy").addHandler(terminal)  # policy notes too
-    if args.log:
-        handler = logging.FileHandler(args.log)
+    attached = [(logging.getLogger(name), terminal) for name in ("iocz.quality", "iocz.policy", "iocz.plan")]
+    if log_file:
+        handler = logging.FileHandler(log_file)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        logging.getLogger("iocz").addHandler(handler)
+        attached.append((logging.getLogger("iocz"), handler))
+    for logger, h in attached:
+        logger.addHandler(h)
+
+    def detach() -> None:
+        for logger, h in attached:
+            logger.removeHandler(h)
+            h.close()
+
+    return detach
+
+
+def _scan(args: argparse.Namespace) -> int:
     if Path(args.out).exists() and not args.overwrite:
         raise CliError(f"{args.out} exists (use --overwrite to replace it)")
     control = company.company_scan(args)  # policy, identity, the query's signature: before any work
@@ -272,7 +300,17 @@ def decrypt(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(out.to_json())
     elif args.format == "csv":
-        print(out.counts.write_csv(), end="")
+        # Per-IOC rows, then one row per (set, column, group) total: ioc "*".
+        totals = out.totals.select(
+            "group",
+            "type",
+            "column",
+            pl.lit("*").alias("ioc"),
+            pl.lit("rows matching any IOC").alias("label"),
+            pl.col("rows_matching_any").alias("count"),
+            "saturated",
+        )
+        print(pl.concat([out.counts, totals], how="vertical_relaxed").write_csv(), end="")
     else:
         meta = out.metadata
         print(f"query {meta['query']}: " + ", ".join(f"{label} {value}" for label, value in scan_fields(meta)))
@@ -493,7 +531,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("result", help="result bundle from the company")
     p.add_argument("--key", required=True, help="client key file")
     p.add_argument("--manifest", help="query manifest (default: queries/<query>.json next to --key)")
-    p.add_argument("--format", default="table", choices=["table", "json", "csv"], help="output format")
+    p.add_argument("--format", default="table", choices=["table", "json", "csv"], help="output format (csv: per-IOC rows, then one row per total with ioc \"*\")")
     company.add_expect_signer(p)
     _key_force(p)
 

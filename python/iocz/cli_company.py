@@ -258,14 +258,14 @@ def _entry_line(e: dict[str, Any]) -> str:
 def add_commands(sub: Any, command: Command) -> None:
     """Register ``policy``, ``identity`` and ``ledger``."""
     p = command(sub, "policy", policy_command, "company: print the default policy template, or check a policy")
-    p.add_argument("action", choices=["template", "check"])
+    p.add_argument("action", choices=["template", "check"], help="template: print the default; check: read FILE")
     p.add_argument("file", nargs="?", help="policy file (check)")
     p = command(sub, "identity", identity_command, "create an Ed25519 signing identity (identity.key 0600, .pub)")
-    p.add_argument("action", choices=["new"])
+    p.add_argument("action", choices=["new"], help="new: create a key pair in --out")
     p.add_argument("--out", required=True, help="folder for identity.key and identity.pub (created 0700)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing identity")
     p = command(sub, "ledger", ledger_command, "company: show or verify the ledger of released results")
-    p.add_argument("action", choices=["show", "verify"])
+    p.add_argument("action", choices=["show", "verify"], help="show: print entries; verify: check the chain")
     p.add_argument("--ledger", default=DEFAULT_NAME, help=f"ledger file (default: ./{DEFAULT_NAME})")
     p.add_argument("--since", help="show: entries from this ISO date or time on")
     p.add_argument("--format", default="table", choices=["table", "json"], help="show: output format")

@@ -158,7 +158,11 @@ def result_facts(r: Result, file_size: int | None = None, limit: int | None = No
     for c in shown:
         info = _iocz.EncryptedValue.from_bytes(c.released).released_info()
         group = (repr(c.group),) if grouped else ()
-        counts = f"{info['slots']} per-IOC counts + rows matching any IOC"
+        if info.get("per_bin"):
+            total = "rows matching any IOC summed by the agency" if info.get("summed_total") else "rows matching any IOC"
+            counts = f"{info['slots']} per-bin lookup counts (dummy bins included) + {total}"
+        else:
+            counts = f"{info['slots']} per-IOC counts (dummy slots included) + rows matching any IOC"
         rows.append(
             (
                 str(c.set_index),
@@ -170,7 +174,7 @@ def result_facts(r: Result, file_size: int | None = None, limit: int | None = No
                 human_size(len(c.released)),
             )
         )
-    title = "entries (what the agency will decrypt; with the metadata above, all the file holds; dummy slots counted)"
+    title = "entries (what the agency will decrypt; with the metadata above, all the file holds)"
     parts.append(Table(title, columns, rows, len(r.counts) - len(shown)))
     return Facts(f"result {r.fingerprint or '(unsaved)'} for query {r.query}", fields, parts)
 

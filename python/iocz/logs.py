@@ -80,13 +80,14 @@ def duckdb_logs(patterns: list[str], fmt: str = "auto") -> Any:
 def database_table(url: str, table: str | None) -> Any:
     """Table ``table`` of the database at ``url`` (``duckdb:///siem.duckdb``, ``sqlite:///x.db``,
     any URL ``ibis.connect`` takes)."""
-    import ibis
+    from iocz.engines.ibis_table import connect, redacted
 
     if not table:
         raise ValueError("--connect needs --table (the table to scan)")
-    con = ibis.connect(url)
+    con = connect(url)
     if table not in con.list_tables():
-        raise ValueError(f"table {table!r} not found in {url} (have: {', '.join(con.list_tables()) or 'none'})")
+        have = ", ".join(con.list_tables()) or "none"
+        raise ValueError(f"table {table!r} not found in {redacted(url)} (have: {have})")
     return con.table(table)
 
 

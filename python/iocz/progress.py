@@ -1,20 +1,28 @@
 """Scan progress: a bar with ETA on terminals and in Jupyter (``tqdm.auto``), silent otherwise.
 
-The ETA comes from the planned bootstraps (PBS) of the remaining partitions, divided by the
-measured rate once a partition has been computed; before that by an assumed rate
-(:data:`ASSUMED_PBS_SECONDS` per PBS per core), so it shows from the start.
+The ETA comes from the planned bootstraps (PBS) of the remaining work, divided by the measured
+rate once some work has been done; before that by an assumed rate (:data:`ASSUMED_PBS_SECONDS`
+per PBS per core), so it shows from the start. While a partition runs in this process, the bar
+reads the live PBS count every :data:`TICK_SECONDS` (the work releases the GIL), so it moves
+during long partitions too. One ETA: tqdm's own estimate (by partitions) is not shown.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
+from collections.abc import Callable
 
 from tqdm.auto import tqdm
 
 #: Seconds per PBS per core assumed before the first partition is done (tfhe-rs 1.7, pinned
 #: parameters, a recent x86 core: ≈ 20 ms).
 ASSUMED_PBS_SECONDS = 0.020
+#: Seconds between live updates of the bar while a partition runs.
+TICK_SECONDS = 2.0
+#: The bar without tqdm's partition-based remaining time (the postfix has the ETA).
+BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} part [{elapsed}, {postfix}]"
 
 
 def _clock(seconds: float) -> str:
@@ -37,6 +45,9 @@ class Progress:
         self.started = time.monotonic()
         self.work_seconds = 0.0  # time spent computing (not resuming) partitions
         self._last = self.started
+        self._live: Callable[[], int] | None = None  # PBS of the partition running here
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
 
     def start(self, *, partitions: int, rows: int, pbs: int = 0) -> None:
         """Begin a scan of ``partitions`` partitions holding ``rows`` rows and an expected ``pbs``
@@ -45,28 +56,52 @@ class Progress:
         self.pbs_planned = pbs
         self._last = time.monotonic()
         if self.enabled:
-            self._bar = tqdm(total=partitions, unit="part", desc="iocz scan", dynamic_ncols=True)
+            self._bar = tqdm(
+                total=partitions, unit="part", desc="iocz scan", dynamic_ncols=True, bar_format=BAR_FORMAT
+            )
             self._bar.set_postfix_str(self.postfix(), refresh=True)
+            self._ticker = threading.Thread(target=self._tick, name="iocz-progress", daemon=True)
+            self._ticker.start()
+
+    def watch(self, live: Callable[[], int] | None) -> None:
+        """While a partition runs in this process, ``live()`` gives its PBS so far (None: none runs)."""
+        self._live = live
+
+    def _running(self) -> int:
+        live = self._live
+        try:
+            return live() if live is not None else 0
+        except Exception:  # the counter is a diagnostic: never let it break a scan
+            return 0
+
+    def _tick(self) -> None:
+        while not self._stop.wait(TICK_SECONDS):
+            bar = self._bar
+            if bar is not None and self._live is not None:
+                bar.set_postfix_str(self.postfix(), refresh=True)
 
     def eta_seconds(self) -> float | None:
         """Seconds left by the planned work (None when nothing was planned)."""
         if not self.pbs_planned:
             return None
-        left = max(0, self.pbs_planned - self.planned_done)
-        if self.pbs and self.work_seconds > 0:
-            return left * self.work_seconds / self.pbs
+        running = self._running()
+        left = max(0, self.pbs_planned - self.planned_done - running)
+        done = self.pbs + running
+        seconds = self.work_seconds + (time.monotonic() - self._last if running else 0.0)
+        if done and seconds > 0:
+            return left * seconds / done
         return left * ASSUMED_PBS_SECONDS / (os.cpu_count() or 1)
 
     def postfix(self) -> str:
         """The text after the bar: rows, PBS, resumed partitions and the ETA."""
         eta = self.eta_seconds()
-        text = f"rows {self.rows:,}/{self.rows_planned:,}, {self.pbs:,} PBS"
+        text = f"rows {self.rows:,}/{self.rows_planned:,}, {self.pbs + self._running():,} PBS"
         if self.pbs_planned:
             text += f" of ~{self.pbs_planned:,}"
         if self.resumed:
             text += f", {self.resumed} resumed"
         if eta is not None:
-            text += f", ETA {'~' if not self.pbs else ''}{_clock(eta)}"
+            text += f", ETA {'~' if not self.pbs + self._running() else ''}{_clock(eta)}"
         return text
 
     def advance(self, *, rows: int, pbs: int, resumed: bool, planned: int = 0) -> None:
@@ -85,6 +120,8 @@ class Progress:
 
     def close(self) -> None:
         """End the bar."""
+        self._stop.set()
+        self._live = None
         if self._bar is not None:
             self._bar.close()
             self._bar = None

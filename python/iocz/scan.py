@@ -45,6 +45,8 @@ from iocz.progress import Progress
 from iocz.quality import HASH_TYPES, ColumnQuality, check_pairs, enforce
 
 log = logging.getLogger("iocz.scan")
+#: The scan's decisions a person running it should see (the CLI prints them on the terminal).
+decisions = logging.getLogger("iocz.plan")
 
 #: Distinct values per partition (checkpoint granularity) unless told otherwise.
 DEFAULT_PARTITION = 2048
@@ -70,7 +72,8 @@ def plan_jobs(query: Query, columns: Mapping[str, str | Sequence[str]]) -> list[
             by_type.setdefault(t, []).extend([cols] if isinstance(cols, str) else cols)
     unknown = set(by_type) - set(_iocz.IOC_TYPES)
     if unknown:
-        raise ValueError(f"unknown IOC type(s) in columns: {', '.join(sorted(unknown))}")
+        known = sorted(set(_iocz.IOC_TYPES) | set(_TYPE_ALIASES))
+        raise ValueError(f"unknown IOC type(s) in columns: {', '.join(sorted(unknown))} (known: {', '.join(known)})")
     jobs = [Job(i, s, c) for i, s in enumerate(query.sets) for c in by_type.get(s.ioc_type, [])]
     if not jobs:
         held = ", ".join(s.ioc_type for s in query.sets)
@@ -136,11 +139,17 @@ class LocalRunner:
             resumed = done is not None
             if done is None:
                 _iocz.reset_pbs_count()
-                done = count_partition(t.pairs, t.job.qset, settings.grouped, settings.bits, t.kernel, t.bins)
+                bar.watch(_iocz.pbs_count)
+                try:
+                    done = count_partition(t.pairs, t.job.qset, settings.grouped, settings.bits, t.kernel, t.bins)
+                finally:
+                    bar.watch(None)
                 ckpt.save(t.job_index, t.part, done)
             out[(t.job_index, t.part)] = done
             bar.advance(rows=t.rows, pbs=0 if resumed else _iocz.pbs_count(), resumed=resumed, planned=t.planned_pbs)
             log.info("job %d (%s) partition %d %s", t.job_index, t.job.column, t.part, "resumed" if resumed else "done")
+        if bar.resumed:
+            decisions.info("%d of %d partitions resumed from the checkpoint", bar.resumed, len(tasks))
         return out
 
 
@@ -221,7 +230,7 @@ def _choose_kernel(
         kernel,
         pairs.get_column(PAIR_WEIGHT),
     )
-    log.info("job %s (%s set, column %s): %s kernel: %s", job.set_index, job.qset.ioc_type, job.column, name, reason)
+    decisions.info("%s set, column %s: %s kernel (%s)", job.qset.ioc_type, job.column, name, reason)
     return name, reason, lookup_pbs
 
 

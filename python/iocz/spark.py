@@ -33,12 +33,16 @@ from iocz.checkpoint import Checkpoint, PartitionCounts
 from iocz.engines.spark_frame import SparkSource
 from iocz.partition import count_partition
 from iocz.progress import Progress
-from iocz.scan import ScanOptions, ScanSettings, Task, scan_source
+from iocz.scan import ScanOptions, ScanSettings, Task, decisions, scan_source
 
 log = logging.getLogger("iocz.scan")
 
 #: Seconds between two looks at the Spark job's progress.
 POLL_SECONDS = 0.5
+#: Seconds to wait for a ``spark://`` master to accept a connection.
+MASTER_TIMEOUT = 5.0
+#: Seconds the executors have to answer :func:`check_executors` (they may have to start first).
+PROBE_SECONDS = 180.0
 
 
 def _check_java() -> None:
@@ -51,10 +55,32 @@ def _check_java() -> None:
         )
 
 
+#: Hosts that make a ``spark://`` master a loopback-only cluster (the driver binds there too).
+_LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+
+
+def _check_master(master: str) -> None:
+    """A clear one-line error when no master of a ``spark://h1:p1,h2:p2`` URL answers."""
+    import socket
+
+    reasons = []
+    for hostport in master.removeprefix("spark://").split(","):
+        host, _, port = hostport.rpartition(":")
+        try:
+            socket.create_connection((host.strip("[]"), int(port)), timeout=MASTER_TIMEOUT).close()
+            return
+        except (OSError, ValueError) as e:
+            reasons.append(getattr(e, "strerror", None) or str(e) or type(e).__name__)
+    raise OSError(f"cannot reach the Spark master {master}: {'; '.join(reasons)} (is it running? check --master)")
+
+
 def session(master: str = "local[2]", *, app: str = "iocz", config: Mapping[str, str] | None = None) -> Any:
     """A Spark session for scanning: ``local[N]`` runs N executor slots in this machine,
-    bound to the loopback interface only (no port listens outside); any other ``master`` is
-    used as given. Executors run this Python interpreter."""
+    bound to the loopback interface only (no port listens outside), as does a standalone
+    master on ``spark://127.0.0.1:PORT``; any other ``master`` is used as given (an
+    unreachable ``spark://`` master is one clear error). Executors run this Python interpreter
+    with this ``PYTHONPATH`` (``spark.executorEnv.PYTHONPATH``): right for ``local[N]`` and for
+    workers that share this installation (same paths on every worker)."""
     _check_java()
     try:
         from pyspark.sql import SparkSession
@@ -62,14 +88,68 @@ def session(master: str = "local[2]", *, app: str = "iocz", config: Mapping[str,
         raise ImportError("Spark input needs the spark extra: pip install 'iocz[spark]'") from e
     import sys
 
+    if master.startswith("spark://"):
+        _check_master(master)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master).appName(app).config("spark.ui.enabled", "false")
-    if master.startswith("local"):
+    if master.startswith("local") or master.removeprefix("spark://").rpartition(":")[0] in _LOOPBACK:
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+    if os.environ.get("PYTHONPATH"):
+        builder = builder.config("spark.executorEnv.PYTHONPATH", os.environ["PYTHONPATH"])
     for k, v in (config or {}).items():
         builder = builder.config(k, v)
     return builder.getOrCreate()
+
+
+#: Applications whose executors were found to import iocz.
+_PROBED: set[str] = set()
+
+
+def check_executors(spark: Any, timeout: float | None = None) -> None:
+    """Before any FHE work: one tiny Spark job checks that the executors' Python imports the
+    same iocz as this driver. A clear one-line error says what to do when it does not (install
+    iocz on every worker, or point ``PYSPARK_PYTHON`` at an interpreter that has it, or put it
+    on the executors' path with ``spark.executorEnv.PYTHONPATH`` / ``spark.archives``), and
+    when no executor runs the job within ``timeout`` seconds (default :data:`PROBE_SECONDS`)."""
+    from iocz._version import __version__
+
+    sc = spark.sparkContext
+    wait = PROBE_SECONDS if timeout is None else timeout
+    if sc.applicationId in _PROBED:
+        return
+    group = f"iocz-probe-{time.time_ns()}"
+    answers: list[str] = []
+    failure: list[BaseException] = []
+
+    def probe() -> None:
+        try:
+            sc.setJobGroup(group, "iocz: can the executors import iocz?", interruptOnCancel=True)
+            # A lambda is pickled by value: unpickling it on an executor needs no iocz.
+            answers.extend(sc.parallelize([0], 1).map(lambda _: str(__import__("iocz").__version__)).collect())
+        except BaseException as e:  # re-raised in the calling thread
+            failure.append(e)
+
+    worker = threading.Thread(target=probe, name="iocz-spark-probe", daemon=True)
+    worker.start()
+    worker.join(wait)
+    if worker.is_alive():
+        sc.cancelJobGroup(group)
+        raise OSError(
+            f"no Spark executor ran a task within {wait:g} s on "
+            f"{sc.master}: does the cluster have a worker with a free core and spark.executor.memory "
+            f"({sc.getConf().get('spark.executor.memory', '1g')}) free?"
+        )
+    if failure:
+        raise ImportError(
+            f"Spark executors cannot run iocz ({_task_error(failure[0])}): install iocz on every worker, "
+            "or set PYSPARK_PYTHON (before the session starts) to an interpreter that has it at the same path on "
+            "every worker, or put it on their path with spark.executorEnv.PYTHONPATH or spark.archives "
+            "(docs/ENGINES.md)"
+        ) from failure[0]
+    if answers != [__version__]:
+        raise ImportError(f"Spark executors run iocz {answers[0]}, this driver iocz {__version__}: install one version")
+    _PROBED.add(sc.applicationId)
 
 
 @dataclass(frozen=True)
@@ -93,28 +173,47 @@ def _query(shared: _Shared) -> Query:
     from pyspark import SparkFiles
 
     if shared.query_file not in _QUERIES:
+        start = time.perf_counter()
         key = SparkFiles.get(shared.server_key_file) if shared.server_key_file else None
         _QUERIES[shared.query_file] = Query.load(SparkFiles.get(shared.query_file), server_key=key)
+        _LOAD_SECONDS[shared.query_file] = time.perf_counter() - start
     return _QUERIES[shared.query_file]
+
+
+#: Seconds each query bundle (and its server key) took to load in this executor process.
+_LOAD_SECONDS: dict[str, float] = {}
+
+
+@dataclass(frozen=True)
+class TaskStats:
+    """Where and how long one task ran: the executor's Python process, the seconds it spent
+    loading the query bundle (0 when that process had it already) and computing the counts."""
+
+    pid: int
+    load_seconds: float
+    fhe_seconds: float
 
 
 def run_task(
     shared: _Shared, task: tuple[int, int, int, str, bytes, tuple[int, int] | None]
-) -> tuple[int, int, PartitionCounts, int, bool]:
+) -> tuple[int, int, PartitionCounts, int, bool, TaskStats]:
     """On an executor: the counts of one partition (from its checkpoint if already there);
-    returns ``(job, part, counts, PBS spent, resumed)``."""
+    returns ``(job, part, counts, PBS spent, resumed, stats)``."""
     job, part, set_index, kernel, pairs, bins = task
+    loaded = shared.query_file in _QUERIES
     os.environ.setdefault("RAYON_NUM_THREADS", str(shared.threads))  # before the first FHE work
     ckpt = Checkpoint(Path(shared.checkpoint) if shared.checkpoint else None, shared.signature, claim=False)
     done = ckpt.load(job, part)
     if done is not None:
-        return job, part, done, 0, True
+        return job, part, done, 0, True, TaskStats(os.getpid(), 0.0, 0.0)
     query = _query(shared)
+    load = 0.0 if loaded else _LOAD_SECONDS[shared.query_file]
+    start = time.perf_counter()
     _iocz.reset_pbs_count()
     frame = pl.read_ipc(pairs)
     counts = count_partition(frame, query.sets[set_index], shared.grouped, shared.bits, kernel, bins)  # type: ignore[arg-type]
     ckpt.save(job, part, counts)
-    return job, part, counts, _iocz.pbs_count(), False
+    return job, part, counts, _iocz.pbs_count(), False, TaskStats(os.getpid(), load, time.perf_counter() - start)
 
 
 class SparkRunner:
@@ -127,6 +226,8 @@ class SparkRunner:
         self.query = query
         conf = spark.sparkContext.getConf()
         self.threads = threads_per_task or int(conf.get("spark.task.cpus", "1"))
+        #: Per task of the last run: executor process, bundle load and FHE seconds.
+        self.stats: list[TaskStats] = []
 
     @staticmethod
     def _ship(sc: Any, path: Path) -> str:
@@ -155,7 +256,7 @@ class SparkRunner:
                 continue
             out[(t.job_index, t.part)] = done
             bar.advance(rows=t.rows, pbs=0, resumed=True, planned=t.planned_pbs)
-        log.info("%d of %d partitions resumed from the checkpoint; %d run on Spark", len(out), len(tasks), len(todo))
+        decisions.info("%d of %d partitions resumed from the checkpoint; %d run on Spark", len(out), len(tasks), len(todo))
         if not todo:
             return out
         sc = self.spark.sparkContext
@@ -205,7 +306,14 @@ class SparkRunner:
             raise ValueError(f"a Spark task failed: {_task_error(failure[0])}") from failure[0]
         for _ in range(len(todo) - seen):
             bar.advance(rows=mean_rows, pbs=mean_pbs, resumed=False, planned=mean_pbs)
-        for job, part, counts, _pbs, _resumed in results:
+        self.stats = [r[5] for r in results]
+        loads = [st.load_seconds for st in self.stats if st.load_seconds]
+        log.info(
+            "%d tasks on %d executor processes; query bundle loaded %d times (%.1f s), FHE %.1f s",
+            len(self.stats), len({st.pid for st in self.stats}), len(loads), sum(loads),
+            sum(st.fhe_seconds for st in self.stats),
+        )  # fmt: skip
+        for job, part, counts, *_ in results:
             out[(job, part)] = counts
         return out
 
@@ -244,4 +352,5 @@ def scan(
     that file. ``threads_per_task``: FHE threads per task (default ``spark.task.cpus``)."""
     _check_java()
     runner = SparkRunner(df.sparkSession, query, threads_per_task)
+    check_executors(df.sparkSession)
     return scan_source(SparkSource(df, where), query, columns, runner, where=where, **options)

@@ -15,6 +15,13 @@ pub fn bins_for(entries: usize) -> usize {
     ((entries as f64 * BIN_FACTOR).ceil() as usize).max(entries + 1)
 }
 
+/// Expected number of distinct candidate bins of a value among `bins` (the server inserts it
+/// into each): `bins · (1 − (1 − 1/bins)^4)`, i.e. 4 for many bins, fewer for a handful.
+pub fn bins_per_value(bins: usize) -> f64 {
+    let b = bins.max(1) as f64;
+    b * (1.0 - (1.0 - 1.0 / b).powi(BIN_HASHES as i32))
+}
+
 /// Place `digests` (distinct) into bins: `(bins, occupant)` where `occupant[b]` is the index
 /// of the digest in bin `b`. Starts at [`bins_for`] and adds a bin on a failed placement
 /// (deterministic: the same digests and seed give the same layout).

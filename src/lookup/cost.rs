@@ -3,7 +3,7 @@
 
 use crate::lookup::eval::Plan;
 use crate::lookup::query::{window_bits_for, ENTRIES_PER_TAG_GLWE};
-use crate::lookup::{bins, filter, BIN_HASHES};
+use crate::lookup::{bins, filter};
 
 /// One external product costs about this many PBS (measured with the pinned parameters on
 /// this project's machines: 13–26 µs against 20–30 ms, single thread).
@@ -43,7 +43,7 @@ pub fn predict(
     count_bits: usize,
 ) -> LookupCost {
     let plan = Plan::new(bits, count_bits, groups);
-    let mean = BIN_HASHES as f64 * distinct as f64 / entries.max(1) as f64;
+    let mean = bins::bins_per_value(entries) * distinct as f64 / entries.max(1) as f64;
     // The fullest bin: mean + 4 standard deviations (bin loads are about Poisson).
     let fullest = (mean + 4.0 * mean.sqrt()).ceil() as usize;
     let window_bits = filter::start_bits(fullest);

@@ -15,7 +15,7 @@ use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::lookup::hashing::{location, tag_chunks};
 use crate::lookup::{bins, filter, ggsw};
-use crate::lookup::{BIN_HASHES, MAX_MAX_BITS, MAX_WINDOW_BITS, MIN_MAX_BITS, TAG_CHUNKS};
+use crate::lookup::{MAX_MAX_BITS, MAX_WINDOW_BITS, MIN_MAX_BITS, TAG_CHUNKS};
 use crate::params::{self, MAX_SET_SLOTS};
 use crate::set::LookupOptions;
 use crate::wire::envelope::{self, Kind};
@@ -111,10 +111,10 @@ impl ParameterSetConformant for LookupQuery {
 }
 
 /// Window bits a query of `bins` bins carries to cover 2^max_bits distinct values: enough
-/// windows for the expected bin load (each value sits in [`BIN_HASHES`] bins) with 20 % + 64
-/// values of margin.
+/// windows for the expected bin load (each value sits in up to [`crate::lookup::BIN_HASHES`]
+/// bins) with 20 % + 64 values of margin.
 pub fn window_bits_for(max_bits: u32, bins: usize) -> u32 {
-    let mean = BIN_HASHES as f64 * (1u64 << max_bits) as f64 / bins.max(1) as f64;
+    let mean = bins::bins_per_value(bins) * (1u64 << max_bits) as f64 / bins.max(1) as f64;
     filter::start_bits((1.2 * mean) as usize + 64).min(MAX_WINDOW_BITS)
 }
 

@@ -56,11 +56,33 @@ impl From<Error> for PyErr {
     }
 }
 
-/// Run `f` without the GIL; errors become exceptions, panics a RuntimeError.
+/// Run `f` without the GIL; errors become exceptions, panics a RuntimeError naming the panic's
+/// message (one line; the hook of [`quiet_panics`] printed nothing).
 pub fn run<T: Send>(py: Python<'_>, f: impl FnOnce() -> Result<T, Error> + Send) -> PyResult<T> {
     py.detach(|| catch_unwind(AssertUnwindSafe(f)))
-        .map_err(|_| PyRuntimeError::new_err("iocz: internal error (panic); please report it"))?
+        .map_err(|payload| {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown".into());
+            let line = message.lines().next().unwrap_or_default().to_string();
+            PyRuntimeError::new_err(format!(
+                "iocz: internal error (panic: {line}); please report it (IOCZ_DEBUG=1 prints where)"
+            ))
+        })?
         .map_err(PyErr::from)
+}
+
+/// Keep Rust panics off stderr (a notebook cell or a terminal shows the one-line RuntimeError
+/// of [`run`] instead); `IOCZ_DEBUG` set: print them as Rust does, with the location.
+pub fn quiet_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::env::var_os("IOCZ_DEBUG").is_some() {
+            default(info);
+        }
+    }));
 }
 
 /// Add the exception classes to the module.

@@ -19,6 +19,7 @@ use pyo3::prelude::*;
 fn _iocz(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // Long FHE work asks Python between batches whether a signal (Ctrl-C) asked to stop.
     crate::interrupt::set_hook(|| Python::attach(|py| py.check_signals().is_err()));
+    errors::quiet_panics();
     errors::register(m)?;
     files::register(m)?;
     keys::register(m)?;

@@ -76,14 +76,17 @@ impl EncryptedValue {
         self.header.key.to_string()
     }
 
-    /// For released counts: `{"set": hex id, "bits": width, "slots": per-IOC counts}` after
-    /// checking size and conformance (what a company inspects before sending a result).
+    /// For released counts: `{"set": hex id, "bits": width, "slots": per-IOC counts, "per_bin":
+    /// counts per lookup bin, "summed_total": no released total (the agency sums the counts)}`
+    /// after checking size and conformance (what a company inspects before sending a result).
     fn released_info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
         let (_, released) = run(py, || crate::released::open(&self.bytes))?;
         let out = pyo3::types::PyDict::new(py);
         out.set_item("set", hex::encode(released.set()))?;
         out.set_item("bits", released.bits())?;
         out.set_item("slots", released.slots())?;
+        out.set_item("per_bin", released.per_bin())?;
+        out.set_item("summed_total", released.summed_total())?;
         Ok(out)
     }
 

@@ -74,10 +74,14 @@ fn read_bundle<'py>(
 }
 
 /// Encrypted element-wise sum of sealed counts (all `count`, or all per-IOC `counts` of one
-/// set), with the loaded server key they were made under.
+/// set), with the loaded server key they were made under; gated per-bin lookup counts of
+/// several bin ranges are merged. Empty items (totals the agency sums itself) give empty.
 #[pyfunction]
 fn add_counts<'py>(py: Python<'py>, items: Vec<Vec<u8>>) -> PyResult<Bound<'py, PyBytes>> {
     let bytes = run(py, || {
+        if !items.is_empty() && items.iter().all(Vec::is_empty) {
+            return Ok(Vec::new());
+        }
         let first = items
             .first()
             .ok_or_else(|| Error::InvalidInput("add_counts needs at least one count".into()))?;

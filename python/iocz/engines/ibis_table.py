@@ -24,6 +24,36 @@ def _ibis() -> Any:
     return ibis
 
 
+def redacted(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (``postgres://user:***@host/db``)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rpartition("@")
+    return parts._replace(netloc=f"{netloc[0].rpartition(':')[0]}:***@{netloc[2]}").geturl()
+
+
+def connect(url: str) -> Any:
+    """``ibis.connect(url)``; a failure (wrong password, no server, no driver) is one line that
+    names the URL without its password."""
+    from urllib.parse import unquote, urlsplit
+
+    ibis = _ibis()
+    try:
+        con = ibis.connect(url)
+        con.list_tables()  # backends that connect lazily fail here
+    except Exception as e:
+        secret = urlsplit(url).password
+        lines = [line.strip() for line in str(e).strip().splitlines() if line.strip()] or [type(e).__name__]
+        message = " ".join(lines[:2])
+        for s in {secret, unquote(secret or "")} - {None, ""}:
+            message = message.replace(str(s), "***")
+        raise ValueError(f"cannot connect to {redacted(url)}: {message}") from None
+    return con
+
+
 def _backend_error(engine: str, what: str, e: Exception) -> ValueError:
     return ValueError(f"the {engine} backend cannot run {what}: {type(e).__name__}: {e}")
 

@@ -94,6 +94,16 @@ class Note:
     detail: str = ""
 
 
+def _filled(group: str, items: list[Skipped]) -> str:
+    """A grouped reason with its ``N characters`` filled in from the items (``got 31 or 40
+    characters``)."""
+    if "N characters" not in group:
+        return group
+    found = sorted({int(n) for s in items for n in re.findall(r"\b(\d+) characters\b", s.reason)})
+    shown = [str(n) for n in found[:5]] + (["…"] if len(found) > 5 else [])
+    return group.replace("N characters", f"{' or '.join(shown) or 'N'} characters", 1)
+
+
 def _example(value: str) -> str:
     return repr(value if len(value) <= 80 else value[:79] + "…")
 
@@ -144,7 +154,7 @@ class ImportReport:
         lines = []
         for reason, items in self.skipped_by_reason().items():
             s = items[0]
-            lines.append(f"skipped {len(items)}: {reason} (e.g. {s.where}: {_example(s.value)})")
+            lines.append(f"skipped {len(items)}: {_filled(reason, items)} (e.g. {s.where}: {_example(s.value)})")
         if any(s.reason.startswith(NON_DETECTION) for s in self.skipped):
             lines.append("  (items not for detection are imported with include_non_detection=True)")
         for kind, notes in self.notes_by_kind().items():
