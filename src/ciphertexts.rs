@@ -139,10 +139,7 @@ pub fn open_gated(bytes: &[u8]) -> Result<(KeyId, SetId, Vec<Option<FheUint32>>)
     open_count_list(bytes, Kind::Gated)
 }
 
-fn open_count_list(
-    bytes: &[u8],
-    kind: Kind,
-) -> Result<(KeyId, SetId, Vec<Option<FheUint32>>)> {
+fn open_count_list(bytes: &[u8], kind: Kind) -> Result<(KeyId, SetId, Vec<Option<FheUint32>>)> {
     let (id, rest) = envelope::open(bytes, kind)?;
     let what = format!("encrypted per-IOC counts (key {id})");
     let mut r = Reader::new(rest, &what);

@@ -9,9 +9,9 @@ use tfhe::integer::{IntegerCiphertext, RadixCiphertext};
 use crate::ciphertexts;
 use crate::error::{Error, Result};
 use crate::kernels::{self, counter, counter::sum_counts};
-use crate::released::Layout;
 use crate::keys::ServerKey;
 use crate::params;
+use crate::released::Layout;
 use crate::wire::envelope::{self, check_key, Kind};
 use crate::wire::ids::{KeyId, SetId};
 
@@ -117,7 +117,10 @@ fn merge_gated(key: &ServerKey, items: &[Vec<u8>]) -> Result<Vec<u8>> {
         .map(|b| gated_radix(b, key))
         .collect::<Result<Vec<_>>>()?;
     let (set, first) = &lists[0];
-    if lists.iter().any(|(s, c)| s != set || c.len() != first.len()) {
+    if lists
+        .iter()
+        .any(|(s, c)| s != set || c.len() != first.len())
+    {
         return Err(Error::InvalidInput(
             "gated lookup counts of different sets or bin counts cannot be merged".into(),
         ));
@@ -217,9 +220,8 @@ fn release_gated(
         .into_iter()
         .enumerate()
         .map(|(b, c)| {
-            let c = c.ok_or_else(|| {
-                Error::InvalidInput(format!("lookup bin {b} was never counted"))
-            })?;
+            let c =
+                c.ok_or_else(|| Error::InvalidInput(format!("lookup bin {b} was never counted")))?;
             let blocks = c.blocks();
             if blocks[..keep].iter().any(counter::is_trivial_zero)
                 || !blocks[keep..].iter().all(counter::is_trivial_zero)

@@ -15,7 +15,7 @@ use tfhe::safe_serialization::DeserializationConfig;
 use tfhe::shortint::list_compression::{CompressionKey, CompressionKeyConformanceParams};
 use tfhe::{
     CompactCiphertextList, CompactPublicKey, CompressedFheUint256, CompressedReRandomizationKey,
-    CompressedServerKey, FheUint256,
+    CompressedServerKey, FheUint256, FheUint32,
 };
 
 use crate::ciphertexts;
@@ -185,25 +185,17 @@ impl ClientKey {
             }
             Kind::Counts => {
                 let (_, set, counts) = ciphertexts::open_counts(bytes)?;
-                let per_slot = counts
-                    .iter()
-                    .map(|c| {
-                        c.as_ref()
-                            .map_or(0, |c| u64::from(FheDecrypt::<u32>::decrypt(c, &self.hl)))
-                    })
-                    .collect();
-                Decrypted::Counts { set, per_slot }
+                Decrypted::Counts {
+                    set,
+                    per_slot: self.decrypt_counts(&counts),
+                }
             }
             Kind::Gated => {
                 let (_, set, counts) = ciphertexts::open_gated(bytes)?;
-                let per_bin = counts
-                    .iter()
-                    .map(|c| {
-                        c.as_ref()
-                            .map_or(0, |c| u64::from(FheDecrypt::<u32>::decrypt(c, &self.hl)))
-                    })
-                    .collect();
-                Decrypted::BinCounts { set, per_bin }
+                Decrypted::BinCounts {
+                    set,
+                    per_bin: self.decrypt_counts(&counts),
+                }
             }
             Kind::Released => {
                 let (_, released) = released::open(bytes)?;
@@ -233,6 +225,19 @@ impl ClientKey {
                 )))
             }
         })
+    }
+}
+
+impl ClientKey {
+    /// Each count of a list (None, an empty entry: 0).
+    fn decrypt_counts(&self, counts: &[Option<FheUint32>]) -> Vec<u64> {
+        counts
+            .iter()
+            .map(|c| {
+                c.as_ref()
+                    .map_or(0, |c| u64::from(FheDecrypt::<u32>::decrypt(c, &self.hl)))
+            })
+            .collect()
     }
 }
 

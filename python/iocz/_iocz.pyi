@@ -138,7 +138,7 @@ class ClientKey:
         hashes: int = 2,
         kernel: str = "auto",
         lookup_bits: int = ...,
-        count_bits: int = 32,
+        count_bits: int = ...,
     ) -> EncryptedSet: ...
     def decrypt(
         self, obj: bytes | EncryptedValue

@@ -233,7 +233,9 @@ def _attach_logging(log_file: str | None) -> Callable[[], None]:
     logging.getLogger("iocz").setLevel(logging.INFO)
     terminal = _Terminal()
     terminal.setFormatter(logging.Formatter("%(message)s"))
-    attached = [(logging.getLogger(name), terminal) for name in ("iocz.quality", "iocz.policy", "iocz.plan")]
+    attached: list[tuple[logging.Logger, logging.Handler]] = [
+        (logging.getLogger(name), terminal) for name in ("iocz.quality", "iocz.policy", "iocz.plan")
+    ]
     if log_file:
         handler = logging.FileHandler(log_file)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
@@ -531,7 +533,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("result", help="result bundle from the company")
     p.add_argument("--key", required=True, help="client key file")
     p.add_argument("--manifest", help="query manifest (default: queries/<query>.json next to --key)")
-    p.add_argument("--format", default="table", choices=["table", "json", "csv"], help="output format (csv: per-IOC rows, then one row per total with ioc \"*\")")
+    p.add_argument(
+        "--format",
+        default="table",
+        choices=["table", "json", "csv"],
+        help='output format (csv: per-IOC rows, then one row per total with ioc "*")',
+    )
     company.add_expect_signer(p)
     _key_force(p)
 

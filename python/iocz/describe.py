@@ -159,7 +159,9 @@ def result_facts(r: Result, file_size: int | None = None, limit: int | None = No
         info = _iocz.EncryptedValue.from_bytes(c.released).released_info()
         group = (repr(c.group),) if grouped else ()
         if info.get("per_bin"):
-            total = "rows matching any IOC summed by the agency" if info.get("summed_total") else "rows matching any IOC"
+            total = (
+                "rows matching any IOC summed by the agency" if info.get("summed_total") else "rows matching any IOC"
+            )
             counts = f"{info['slots']} per-bin lookup counts (dummy bins included) + {total}"
         else:
             counts = f"{info['slots']} per-IOC counts (dummy slots included) + rows matching any IOC"

@@ -56,9 +56,7 @@ class Progress:
         self.pbs_planned = pbs
         self._last = time.monotonic()
         if self.enabled:
-            self._bar = tqdm(
-                total=partitions, unit="part", desc="iocz scan", dynamic_ncols=True, bar_format=BAR_FORMAT
-            )
+            self._bar = tqdm(total=partitions, unit="part", desc="iocz scan", dynamic_ncols=True, bar_format=BAR_FORMAT)
             self._bar.set_postfix_str(self.postfix(), refresh=True)
             self._ticker = threading.Thread(target=self._tick, name="iocz-progress", daemon=True)
             self._ticker.start()

@@ -256,7 +256,9 @@ class SparkRunner:
                 continue
             out[(t.job_index, t.part)] = done
             bar.advance(rows=t.rows, pbs=0, resumed=True, planned=t.planned_pbs)
-        decisions.info("%d of %d partitions resumed from the checkpoint; %d run on Spark", len(out), len(tasks), len(todo))
+        decisions.info(
+            "%d of %d partitions resumed from the checkpoint; %d run on Spark", len(out), len(tasks), len(todo)
+        )
         if not todo:
             return out
         sc = self.spark.sparkContext

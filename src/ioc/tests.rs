@@ -133,7 +133,10 @@ fn subdomain_matching_uses_label_suffixes() {
     let (tld, tlds) = set(IocType::Domain, true, &["com", "co.uk"]);
     assert!(!hits(&tld, &tlds[0], "a.example.com", sub));
     assert!(!hits(&tld, &tlds[1], "a.example.co.uk", sub));
-    assert!(hits(&tld, &tlds[0], "com", sub), "the name itself still matches exactly");
+    assert!(
+        hits(&tld, &tlds[0], "com", sub),
+        "the name itself still matches exactly"
+    );
     // Log values that are not names never match (and are not errors).
     assert!(s.candidates("not a name", sub).unwrap().is_empty());
 }

@@ -64,6 +64,5 @@ pub fn entries_for(iocs: usize, pad_to: usize) -> usize {
 /// bodies; seeds and framing add well under 1 %).
 pub fn query_bytes(entries: usize, max_bits: u32) -> u64 {
     let ggsws = 1 + u64::from(window_bits_for(max_bits, entries));
-    entries as u64 * ggsws * GGSW_BYTES
-        + entries.div_ceil(ENTRIES_PER_TAG_GLWE) as u64 * GLWE_BYTES
+    entries as u64 * ggsws * GGSW_BYTES + entries.div_ceil(ENTRIES_PER_TAG_GLWE) as u64 * GLWE_BYTES
 }

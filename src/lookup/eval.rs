@@ -163,13 +163,21 @@ pub fn count_bins(
         crate::interrupt::check()?;
         let batch = start..(start + BATCH_BINS).min(range.end);
         let filters = timed(0, || {
-            filter::solve_bins(&layout.members, batch.clone(), &layout.locations, query.window_bits())
+            filter::solve_bins(
+                &layout.members,
+                batch.clone(),
+                &layout.locations,
+                query.window_bits(),
+            )
         })?;
         let record = |v: u32, block: usize| -> u64 {
             if block < plan.tag_chunks {
                 u64::from(layout.tags[v as usize][block])
             } else {
-                let (g, k) = ((block - plan.tag_chunks) / plan.count_chunks, (block - plan.tag_chunks) % plan.count_chunks);
+                let (g, k) = (
+                    (block - plan.tag_chunks) / plan.count_chunks,
+                    (block - plan.tag_chunks) % plan.count_chunks,
+                );
                 (weights[g][v as usize].min(clamp) >> (2 * k)) & 3
             }
         };
@@ -181,7 +189,9 @@ pub fn count_bins(
                 .map(|(b, f)| read_entry(query, b, f, &layout, &plan, &record))
                 .collect()
         });
-        let gated = timed(2, || evaluate(sks, cpk, &luts, query, batch.clone(), reads, &plan));
+        let gated = timed(2, || {
+            evaluate(sks, cpk, &luts, query, batch.clone(), reads, &plan)
+        });
         progress(plan.pbs() * batch.len() as u64);
         for (b, per_group) in batch.zip(gated) {
             for (g, mut blocks) in per_group.into_iter().enumerate() {
@@ -209,7 +219,11 @@ fn read_entry(
     (0..plan.blocks())
         .into_par_iter()
         .map(|block| {
-            let (modulus, delta) = if block < plan.tag_chunks { (32, TAG_DELTA) } else { (8, COUNT_DELTA) };
+            let (modulus, delta) = if block < plan.tag_chunks {
+                (32, TAG_DELTA)
+            } else {
+                (8, COUNT_DELTA)
+            };
             let leaves: Vec<u64> = filter
                 .cells(&layout.locations, modulus, |v| record(v, block))
                 .into_iter()
@@ -240,7 +254,10 @@ pub fn read(leaves: &[u64], window: &[Fourier], cells: &Fourier) -> LweCiphertex
     EXTERNAL_PRODUCTS.fetch_add(1, Ordering::Relaxed);
     let mut lwe = LweCiphertext::new(
         0u64,
-        glwe_size.to_glwe_dimension().to_equivalent_lwe_dimension(n).to_lwe_size(),
+        glwe_size
+            .to_glwe_dimension()
+            .to_equivalent_lwe_dimension(n)
+            .to_lwe_size(),
         p.ciphertext_modulus,
     );
     extract_lwe_sample_from_glwe_ciphertext(&summed, &mut lwe, MonomialDegree(0));
@@ -258,14 +275,26 @@ fn select(
 ) -> GlweCiphertextOwned<u64> {
     let p = crate::params::COMPUTE;
     if top == 0 {
-        let mut leaf = GlweCiphertext::new(0u64, p.glwe_dimension.to_glwe_size(), p.polynomial_size, p.ciphertext_modulus);
+        let mut leaf = GlweCiphertext::new(
+            0u64,
+            p.glwe_dimension.to_glwe_size(),
+            p.polynomial_size,
+            p.ciphertext_modulus,
+        );
         leaf.get_mut_body()
             .as_mut()
             .copy_from_slice(&leaves[base * WINDOW..(base + 1) * WINDOW]);
         return leaf;
     }
     let mut lo = select(leaves, window, top - 1, base, fft, buffers);
-    let mut hi = select(leaves, window, top - 1, base + (1 << (top - 1)), fft, buffers);
+    let mut hi = select(
+        leaves,
+        window,
+        top - 1,
+        base + (1 << (top - 1)),
+        fft,
+        buffers,
+    );
     cmux_assign_mem_optimized(&mut lo, &mut hi, &window[top - 1], fft, buffers.stack());
     EXTERNAL_PRODUCTS.fetch_add(1, Ordering::Relaxed);
     lo
@@ -319,7 +348,10 @@ fn evaluate(
     plan: &Plan,
 ) -> Vec<Vec<Vec<Ciphertext>>> {
     let p = crate::params::COMPUTE;
-    let lwe_size = p.glwe_dimension.to_equivalent_lwe_dimension(p.polynomial_size).to_lwe_size();
+    let lwe_size = p
+        .glwe_dimension
+        .to_equivalent_lwe_dimension(p.polynomial_size)
+        .to_lwe_size();
     // Tag tests of every bin in one pass: read + (−t), bootstrapped by [x == 0].
     let tags: Vec<(GlweCiphertextOwned<u64>, usize)> = batch
         .clone()
@@ -329,7 +361,9 @@ fn evaluate(
             (glwe.clone().decompress_into_glwe_ciphertext(), base)
         })
         .collect();
-    let jobs: Vec<(usize, usize)> = (0..reads.len()).flat_map(|i| (0..plan.tag_chunks).map(move |j| (i, j))).collect();
+    let jobs: Vec<(usize, usize)> = (0..reads.len())
+        .flat_map(|i| (0..plan.tag_chunks).map(move |j| (i, j)))
+        .collect();
     let equal: Vec<Ciphertext> = jobs
         .par_iter()
         .map(|&(i, j)| {
@@ -378,12 +412,22 @@ fn evaluate(
         .collect();
     gated
         .chunks(per_entry)
-        .map(|entry| entry.chunks(plan.count_chunks).map(<[Ciphertext]>::to_vec).collect())
+        .map(|entry| {
+            entry
+                .chunks(plan.count_chunks)
+                .map(<[Ciphertext]>::to_vec)
+                .collect()
+        })
         .collect()
 }
 
 /// `[running + Σ results == n]`: the AND of a running boolean (if any) and ≤ 5 tag results.
-fn sum_and(sks: &ServerKey, luts: &Luts, running: Option<Ciphertext>, results: &[Ciphertext]) -> Ciphertext {
+fn sum_and(
+    sks: &ServerKey,
+    luts: &Luts,
+    running: Option<Ciphertext>,
+    results: &[Ciphertext],
+) -> Ciphertext {
     let n = results.len() + usize::from(running.is_some());
     let mut sum = running.unwrap_or_else(|| results[0].clone());
     let skip = usize::from(n == results.len());

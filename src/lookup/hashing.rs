@@ -25,11 +25,7 @@ pub struct Location {
 impl Location {
     /// The value's distinct candidate bins among `bins`.
     pub fn bins(&self, bins: usize) -> Vec<usize> {
-        let mut out: Vec<usize> = self
-            .bin_words
-            .iter()
-            .map(|&w| w as usize % bins)
-            .collect();
+        let mut out: Vec<usize> = self.bin_words.iter().map(|&w| w as usize % bins).collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -68,7 +64,13 @@ pub fn tag_chunks(seed: &[u8; 16], digest: &Digest) -> [u8; TAG_CHUNKS] {
         .chain_update(digest.0)
         .finalize()
         .into();
-    let bit = |b: usize| if b < 256 { (h[b / 8] >> (b % 8)) & 1 } else { 0 };
+    let bit = |b: usize| {
+        if b < 256 {
+            (h[b / 8] >> (b % 8)) & 1
+        } else {
+            0
+        }
+    };
     std::array::from_fn(|i| (0..5).fold(0u8, |acc, k| acc | (bit(5 * i + k) << k)))
 }
 
@@ -95,6 +97,9 @@ mod tests {
             assert!(t.iter().all(|&c| c < 32));
             assert!(t[TAG_CHUNKS - 1] < 2, "the last chunk holds bit 255 only");
         }
-        assert_eq!((chunks_for(64), chunks_for(128), chunks_for(256)), (13, 26, 52));
+        assert_eq!(
+            (chunks_for(64), chunks_for(128), chunks_for(256)),
+            (13, 26, 52)
+        );
     }
 }

@@ -123,7 +123,10 @@ fn negated_tag(t: u8) -> u64 {
     (u64::from(t) * TAG_DELTA).wrapping_neg()
 }
 
-fn seeded_glwe(key: &GlweSecretKeyOwned<u64>, plain: &PlaintextListOwned<u64>) -> SeededGlweCiphertextOwned<u64> {
+fn seeded_glwe(
+    key: &GlweSecretKeyOwned<u64>,
+    plain: &PlaintextListOwned<u64>,
+) -> SeededGlweCiphertextOwned<u64> {
     let p = params::COMPUTE;
     let mut seeder = new_seeder();
     let mut glwe = SeededGlweCiphertext::new(
@@ -133,7 +136,13 @@ fn seeded_glwe(key: &GlweSecretKeyOwned<u64>, plain: &PlaintextListOwned<u64>) -
         seeder.seed().into(),
         p.ciphertext_modulus,
     );
-    encrypt_seeded_glwe_ciphertext(key, &mut glwe, plain, p.glwe_noise_distribution, seeder.as_mut());
+    encrypt_seeded_glwe_ciphertext(
+        key,
+        &mut glwe,
+        plain,
+        p.glwe_noise_distribution,
+        seeder.as_mut(),
+    );
     glwe
 }
 

@@ -3,8 +3,8 @@
 
 use tfhe::core_crypto::prelude::*;
 
-use crate::combine;
 use crate::ciphertexts;
+use crate::combine;
 use crate::digest::Digest;
 use crate::keys::Decrypted;
 use crate::lookup::eval::{as_block, count_bins, read, Fourier, Luts, Plan};
@@ -30,6 +30,28 @@ fn options(max_bits: u32, count_bits: usize) -> LookupOptions {
     }
 }
 
+/// A fresh LWE of the plaintext `phase` under the key of PBS outputs.
+fn encrypt_phase(phase: u64) -> LweCiphertextOwned<u64> {
+    let key = keys().client.glwe_secret_key().into_lwe_secret_key();
+    let p = crate::params::COMPUTE;
+    let mut seeder = new_seeder();
+    let mut enc =
+        EncryptionRandomGenerator::<DefaultRandomGenerator>::new(seeder.seed(), seeder.as_mut());
+    let mut lwe = LweCiphertext::new(
+        0u64,
+        key.lwe_dimension().to_lwe_size(),
+        p.ciphertext_modulus,
+    );
+    encrypt_lwe_ciphertext(
+        &key,
+        &mut lwe,
+        Plaintext(phase),
+        p.glwe_noise_distribution,
+        &mut enc,
+    );
+    lwe
+}
+
 /// Raw phase of an LWE under the key of PBS outputs, decoded at `delta` modulo `modulus`.
 fn decode(lwe: &LweCiphertextOwned<u64>, delta: u64, modulus: u64) -> u64 {
     let key = keys().client.glwe_secret_key().into_lwe_secret_key();
@@ -41,24 +63,23 @@ fn decode(lwe: &LweCiphertextOwned<u64>, delta: u64, modulus: u64) -> u64 {
 /// difference gives 1 on a match, −1 (31) at a difference of 16, 0 otherwise.
 #[test]
 fn five_bit_tag_test_is_exact_over_all_pairs() {
-    let k = keys();
-    let sks = k.server.shortint();
-    let key = k.client.glwe_secret_key().into_lwe_secret_key();
+    let sks = keys().server.shortint();
     let luts = Luts::new(sks);
-    let p = crate::params::COMPUTE;
     let pairs: Vec<(u64, u64)> = (0..32).flat_map(|v| (0..32).map(move |t| (v, t))).collect();
     use rayon::prelude::*;
     let wrong: Vec<(u64, u64, u64)> = pairs
         .par_iter()
         .filter_map(|&(v, t)| {
-            let mut seeder = new_seeder();
-            let mut enc = EncryptionRandomGenerator::<DefaultRandomGenerator>::new(seeder.seed(), seeder.as_mut());
-            let mut lwe = LweCiphertext::new(0u64, key.lwe_dimension().to_lwe_size(), p.ciphertext_modulus);
-            let diff = ((v + 32 - t) % 32) * TAG_DELTA;
-            encrypt_lwe_ciphertext(&key, &mut lwe, Plaintext(diff), p.glwe_noise_distribution, &mut enc);
+            let lwe = encrypt_phase(((v + 32 - t) % 32) * TAG_DELTA);
             let out = sks.apply_lookup_table(&as_block(sks, lwe, 15), &luts.is_zero);
             let got = decode(&out.ct, TAG_DELTA, 32);
-            let want = if v == t { 1 } else if (v + 32 - t) % 32 == 16 { 31 } else { 0 };
+            let want = if v == t {
+                1
+            } else if (v + 32 - t) % 32 == 16 {
+                31
+            } else {
+                0
+            };
             (got != want).then_some((v, t, got))
         })
         .collect();
@@ -71,24 +92,22 @@ fn five_bit_tag_test_is_exact_over_all_pairs() {
 fn gate_releases_members_and_zeroes_everything_else() {
     let k = keys();
     let sks = k.server.shortint();
-    let key = k.client.glwe_secret_key().into_lwe_secret_key();
     let luts = Luts::new(sks);
-    let p = crate::params::COMPUTE;
-    let mut seeder = new_seeder();
-    let mut enc = EncryptionRandomGenerator::<DefaultRandomGenerator>::new(seeder.seed(), seeder.as_mut());
     for c in 0..8u64 {
         for b in 0..2u64 {
             if b == 1 && c >= 4 {
                 continue; // members' chunks are < 4
             }
-            let mut lwe = LweCiphertext::new(0u64, key.lwe_dimension().to_lwe_size(), p.ciphertext_modulus);
-            encrypt_lwe_ciphertext(&key, &mut lwe, Plaintext(c * COUNT_DELTA), p.glwe_noise_distribution, &mut enc);
-            let mut x = as_block(sks, lwe, 3);
+            let mut x = as_block(sks, encrypt_phase(c * COUNT_DELTA), 3);
             let bit = k.client.integer().encrypt_one_block(b);
             let bit = sks.apply_lookup_table(&bit, &sks.generate_lookup_table(|x| x));
             sks.unchecked_add_assign(&mut x, &sks.unchecked_scalar_mul(&bit, 2));
             let out = sks.apply_lookup_table(&x, &luts.gate);
-            assert_eq!(k.client.integer().decrypt_one_block(&out), b * c, "c {c} b {b}");
+            assert_eq!(
+                k.client.integer().decrypt_one_block(&out),
+                b * c,
+                "c {c} b {b}"
+            );
         }
     }
 }
@@ -159,8 +178,10 @@ fn released_counts(
                 }
                 ciphertexts::seal_gated(k.client.id(), [1; 8], &mine).unwrap()
             };
-            let merged = combine::add(&k.server, &[part(0..half), part(half..query.entries())]).unwrap();
-            let released = combine::release(&k.server, &merged, &[], query.count_bits(), rows).unwrap();
+            let merged =
+                combine::add(&k.server, &[part(0..half), part(half..query.entries())]).unwrap();
+            let released =
+                combine::release(&k.server, &merged, &[], query.count_bits(), rows).unwrap();
             match k.client.decrypt(&released).unwrap() {
                 Decrypted::Released {
                     per_bin: true,
@@ -168,7 +189,13 @@ fn released_counts(
                     total,
                     ..
                 } => {
-                    assert_eq!(total, per_slot.iter().sum::<u64>().min((1 << query.count_bits()) - 1));
+                    assert_eq!(
+                        total,
+                        per_slot
+                            .iter()
+                            .sum::<u64>()
+                            .min((1 << query.count_bits()) - 1)
+                    );
                     per_slot
                 }
                 other => panic!("{other:?}"),
@@ -192,16 +219,32 @@ fn lookup_counts_equal_plaintext_counts() {
     let mut w16 = weights.clone();
     w16[big] = 70_000;
     let absent = many(3, 10_000);
-    let iocs = [values[1], values[7], absent[0], values[big], absent[1], values[600]];
+    let iocs = [
+        values[1],
+        values[7],
+        absent[0],
+        values[big],
+        absent[1],
+        values[600],
+    ];
     let (query, bin_of) = LookupQuery::encrypt(&key, &iocs, 0, options(12, 16)).unwrap();
     let sealed = query.seal(k.client.id()).unwrap();
     let (_, query) = LookupQuery::open(&sealed).unwrap();
     let g2: Vec<u64> = weights.iter().map(|w| w % 3).collect();
     for bits in [64, 256] {
         let per_group = released_counts(&query, &values, &[w16.clone(), g2.clone()], bits);
-        let named = |g: usize| -> Vec<u64> { bin_of.iter().map(|&b| per_group[g][b as usize]).collect() };
-        assert_eq!(named(0), vec![w16[1], w16[7], 0, 65_535, 0, w16[600]], "bits {bits}");
-        assert_eq!(named(1), vec![g2[1], g2[7], 0, g2[big], 0, g2[600]], "bits {bits}, group 2");
+        let named =
+            |g: usize| -> Vec<u64> { bin_of.iter().map(|&b| per_group[g][b as usize]).collect() };
+        assert_eq!(
+            named(0),
+            vec![w16[1], w16[7], 0, 65_535, 0, w16[600]],
+            "bits {bits}"
+        );
+        assert_eq!(
+            named(1),
+            vec![g2[1], g2[7], 0, g2[big], 0, g2[600]],
+            "bits {bits}, group 2"
+        );
         let dummies: u64 = (0..query.entries())
             .filter(|b| !bin_of.contains(&(*b as u32)))
             .map(|b| per_group[0][b])
@@ -209,7 +252,9 @@ fn lookup_counts_equal_plaintext_counts() {
         assert_eq!(dummies, 0, "dummy bins count nothing");
     }
     // An empty column: every count 0.
-    assert!(released_counts(&query, &[], &[vec![]], 64)[0].iter().all(|&c| c == 0));
+    assert!(released_counts(&query, &[], &[vec![]], 64)[0]
+        .iter()
+        .all(|&c| c == 0));
 }
 
 #[test]
@@ -242,8 +287,11 @@ fn four_cell_reads_are_cleaner_than_pbs_outputs() {
     let key = k.client.glwe_secret_key();
     let lwe_key = key.clone().into_lwe_secret_key();
     let w = MAX_WINDOW_BITS as usize;
-    let leaves: Vec<u64> = (0..WINDOW << w).map(|i| ((i * 7 + i / WINDOW) % 32) as u64 * TAG_DELTA).collect();
-    let err = |phase: u64, value: u64| (phase.wrapping_sub(value.wrapping_mul(TAG_DELTA)) as i64) as f64;
+    let leaves: Vec<u64> = (0..WINDOW << w)
+        .map(|i| ((i * 7 + i / WINDOW) % 32) as u64 * TAG_DELTA)
+        .collect();
+    let err =
+        |phase: u64, value: u64| (phase.wrapping_sub(value.wrapping_mul(TAG_DELTA)) as i64) as f64;
     let mut read_sq = 0.0;
     let samples = 8usize;
     for s in 0..samples {
@@ -254,7 +302,11 @@ fn four_cell_reads_are_cleaner_than_pbs_outputs() {
             .collect();
         let q = ggsw::to_fourier(&ggsw::encrypt_monomial_sum(&key, &cells));
         let lwe = read(&leaves, &window, &q);
-        let want: u64 = cells.iter().map(|c| leaves[window_index * WINDOW + c] / TAG_DELTA).sum::<u64>() % 32;
+        let want: u64 = cells
+            .iter()
+            .map(|c| leaves[window_index * WINDOW + c] / TAG_DELTA)
+            .sum::<u64>()
+            % 32;
         let e = err(decrypt_lwe_ciphertext(&lwe_key, &lwe).0, want);
         read_sq += e * e;
     }
@@ -284,7 +336,10 @@ fn predicted_cost_matches_the_measured_pbs() {
     assert_eq!(Plan::new(256, 32, 1).pbs(), 52 + 13 + 16);
     let c = cost::predict(10, 1000, 1, 64, 32);
     assert_eq!(c.pbs, 10 * 32);
-    assert_eq!(c.window_bits, 0, "4 · 1,000 / 10 = 400 values per bin (+4σ): one window");
+    assert_eq!(
+        c.window_bits, 0,
+        "4 · 1,000 / 10 = 400 values per bin (+4σ): one window"
+    );
     assert_eq!(c.external_products, 10 * 29);
     // 2^20 values in 1,127 bins (1,024 IOCs): about 3,700 values per bin, 4 windows.
     let big = cost::predict(1127, 1 << 20, 1, 64, 32);
@@ -292,3 +347,25 @@ fn predicted_cost_matches_the_measured_pbs() {
     assert_eq!(big.external_products, 1127 * 29 * 4);
 }
 
+/// Twenty groups share one filter per bin (tag chunks read and tested once); each group's
+/// counts are its own weights.
+#[test]
+fn twenty_groups_count_their_own_rows() {
+    let k = keys();
+    let values = many(200, 50_000);
+    let groups: Vec<Vec<u64>> = (0..20u64)
+        .map(|g| {
+            (0..200u64)
+                .map(|v| (v * 7 + g * 13) % 50 * u64::from((v + g) % 3 != 0))
+                .collect()
+        })
+        .collect();
+    let iocs = [values[3], values[150], many(1, 90_000)[0]];
+    let (query, bin_of) =
+        LookupQuery::encrypt(&k.client.glwe_secret_key(), &iocs, 0, options(11, 16)).unwrap();
+    let per_group = released_counts(&query, &values, &groups, 64);
+    for (g, weights) in groups.iter().enumerate() {
+        let got: Vec<u64> = bin_of.iter().map(|&b| per_group[g][b as usize]).collect();
+        assert_eq!(got, vec![weights[3], weights[150], 0], "group {g}");
+    }
+}

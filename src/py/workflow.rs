@@ -158,7 +158,14 @@ fn count_grouped<'py>(
         registry::with_set_query(set, bits, digit_bits, r#match, kernel, |q| {
             let (rows, expanded) = expand(&values, q.spec(), q.mode(), weights.as_deref())?;
             let bins = bins.map(|(start, end)| start..end);
-            q.count_grouped(&rows, &groups, weights.as_deref(), n_groups, &expanded, bins)
+            q.count_grouped(
+                &rows,
+                &groups,
+                weights.as_deref(),
+                n_groups,
+                &expanded,
+                bins,
+            )
         })
     })?;
     Ok(out
@@ -265,7 +272,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         crate::query::kernel::KernelRequest::NAMES.to_vec(),
     )?;
     m.add("DEFAULT_LOOKUP_BITS", crate::lookup::DEFAULT_MAX_BITS)?;
-    m.add("LOOKUP_BINS_PER_PARTITION", crate::lookup::BINS_PER_PARTITION)?;
+    m.add(
+        "LOOKUP_BINS_PER_PARTITION",
+        crate::lookup::BINS_PER_PARTITION,
+    )?;
     m.add("PUBLIC_SUFFIX_LIST", crate::ioc::PUBLIC_SUFFIX_LIST)?;
     m.add_function(wrap_pyfunction!(canonical_iocs, m)?)?;
     Ok(())

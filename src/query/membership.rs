@@ -271,7 +271,8 @@ impl<'a> SetQuery<'a> {
         let totals = (!self.set.spec.single_candidate(self.mode)).then(|| {
             if !first_partition {
                 let zero = counter::trivial_zero(sks);
-                let zero = tfhe::integer::RadixCiphertext::from(vec![zero; crate::params::COUNT_BLOCKS]);
+                let zero =
+                    tfhe::integer::RadixCiphertext::from(vec![zero; crate::params::COUNT_BLOCKS]);
                 return vec![zero; groups];
             }
             row_matching::count_rows_grouped(
@@ -453,7 +454,9 @@ mod tests {
         for mode in [DomainMatch::Exact, DomainMatch::Subdomain] {
             let q = SetQuery::new(&set, &k.server, &cache, mode, options).unwrap();
             let (rows, expanded) = expand("q", q.spec(), q.mode(), column).unwrap();
-            let grouped = q.count_grouped(&rows, &groups, None, 3, &expanded, None).unwrap();
+            let grouped = q
+                .count_grouped(&rows, &groups, None, 3, &expanded, None)
+                .unwrap();
             // The same rows as weighted (group, value, multiplicity) pairs: same counts.
             let pairs = [
                 (Some("a.evil.com"), 0u32, 2u64),
@@ -509,7 +512,9 @@ mod tests {
         assert!(q
             .count_grouped(&rows, &groups[..2], None, 3, &expanded, None)
             .is_err());
-        assert!(q.count_grouped(&rows, &groups, None, 2, &expanded, None).is_err());
+        assert!(q
+            .count_grouped(&rows, &groups, None, 2, &expanded, None)
+            .is_err());
         assert!(q
             .count_grouped(&rows, &groups, Some(&[1, 2]), 3, &expanded, None)
             .is_err());

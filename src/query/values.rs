@@ -118,7 +118,11 @@ mod tests {
         .unwrap();
         assert_eq!(rows, [Some(0), None, Some(0), Some(1)]);
         assert_eq!(expanded.values[0].1, 2);
-        assert_eq!(expanded.candidates.len(), 2, "a.evil.com, evil.com (com is public)");
+        assert_eq!(
+            expanded.candidates.len(),
+            2,
+            "a.evil.com, evil.com (com is public)"
+        );
         let sha = SetSpec::new(IocType::Sha256, true);
         let e = expand("h", &sha, DomainMatch::Exact, [Some("ab"), Some("zz")]).unwrap_err();
         assert!(e.to_string().starts_with("column \"h\" row 0:"), "{e}");
