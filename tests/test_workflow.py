@@ -337,4 +337,4 @@ def test_count_bits_16_saturates_and_inspect_shows_the_release(keys: Keys, tmp_p
     entry = result.counts[0].released
     assert len(entry) < 1024 * (query.sets[0].set.slots + 1), "compressed: under 1 KB per count"
     shown = iocz_cli("inspect", tmp_path / "r.iocz").stdout
-    assert "16-bit counts" in shown and "per-IOC counts" in shown and "compressed" in shown
+    assert "16-bit counts" in shown and "per-bin lookup counts" in shown and "compressed" in shown
