@@ -7,17 +7,24 @@ with ``ax.figure.savefig(path)``. Nothing is decrypted or computed on ciphertext
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import polars as pl
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from iocz.bundles import Decrypted
 
 #: Bars drawn at most (the largest counts); the title says how many were left out.
 TOP = 30
+
+
+class Decrypted(Protocol):
+    """What a chart reads of :class:`iocz.Decrypted`."""
+
+    counts: pl.DataFrame
+    totals: pl.DataFrame
+    metadata: dict[str, Any]
 
 
 def _short(ioc: str) -> str:

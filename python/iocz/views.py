@@ -8,10 +8,11 @@ decrypted counts for the agency) and do no FHE work.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
+from typing import Any
 
 from iocz import _iocz
-from iocz.bundles import Decrypted, Query, Result
 from iocz.describe import (
     Facts,
     Lines,
@@ -23,12 +24,19 @@ from iocz.describe import (
     result_facts,
     set_facts,
 )
-from iocz.importers.core import ImportReport
 
 #: Most rows a view lists per table.
 ROWS = 50
 
 _CELL = 'style="text-align:left; vertical-align:top"'
+
+#: The facts of the package's classes, by (module, class name).
+_BY_CLASS: dict[tuple[str, str], Callable[[Any], Facts]] = {
+    ("iocz.bundles", "Query"): query_facts,
+    ("iocz.bundles", "Result"): lambda r: result_facts(r, limit=ROWS),
+    ("iocz.bundles", "Decrypted"): lambda d: decrypted_facts(d, limit=ROWS),
+    ("iocz.importers.core", "ImportReport"): import_facts,
+}
 
 
 def _table_html(table: Table) -> str:
@@ -62,15 +70,12 @@ def facts_html(facts: Facts) -> str:
 
 
 def facts_of(obj: object) -> Facts:
-    """The facts a view shows for any iocz object (``TypeError`` for anything else)."""
-    if isinstance(obj, Query):
-        return query_facts(obj)
-    if isinstance(obj, Result):
-        return result_facts(obj, limit=ROWS)
-    if isinstance(obj, Decrypted):
-        return decrypted_facts(obj, limit=ROWS)
-    if isinstance(obj, ImportReport):
-        return import_facts(obj)
+    """The facts a view shows for any iocz object (``TypeError`` for anything else). The
+    package's classes are found by name, so this module does not import the modules whose
+    ``_repr_html_`` call it."""
+    describe = _BY_CLASS.get((type(obj).__module__, type(obj).__name__))
+    if describe is not None:
+        return describe(obj)
     if isinstance(obj, _iocz.ClientKey | _iocz.ServerKey | _iocz.PublicKey):
         return key_facts(obj)
     if isinstance(obj, _iocz.EncryptedSet):
