@@ -9,7 +9,8 @@ from pathlib import Path
 import iocz
 import pytest
 from conftest import Keys
-from iocz.cli import EXIT_OK, EXIT_USAGE, _parser, main
+from iocz.cli import EXIT_OK, EXIT_USAGE, main
+from iocz.cli_parser import build_parser
 from iocz.describe import human_size
 from iocz.progress import Progress
 
@@ -87,7 +88,7 @@ def test_column_without_type_is_a_usage_error(capsys: pytest.CaptureFixture[str]
 
 
 def test_every_help_page_is_described() -> None:
-    parser = _parser()
+    parser = build_parser()
     assert "``" not in parser.format_help()
     sub = next(a for a in parser._actions if a.dest == "command")
     for name, page in sub.choices.items():  # type: ignore[union-attr]

@@ -10,8 +10,9 @@ import iocz
 import polars as pl
 import pytest
 from conftest import Keys
-from iocz.quality import check_column
-from iocz.timestamps import time_range
+from iocz.engines import PAIR_VALUE, PAIR_WEIGHT
+from iocz.engines.polars_lazy import PolarsSource
+from iocz.quality import ColumnQuality, check_pairs
 
 SAMPLE = Path(iocz.__file__).parent / "data" / "sample_process_logs.csv"
 PLACEHOLDERS = ["-", "", "N/A", "  ", "abc123", None]
@@ -26,6 +27,12 @@ def hash_query(keys: Keys, tmp_path_factory: pytest.TempPathFactory) -> iocz.Que
     folder = tmp_path_factory.mktemp("dq")
     query._manifest_path = query.save(folder / "q.iocz", manifest_dir=folder / "queries")  # type: ignore[attr-defined]
     return query
+
+
+def check_column(df: pl.DataFrame, column: str, ioc_type: str, set_index: int) -> ColumnQuality:
+    """:func:`check_pairs` for the rows of ``df`` (each row weighs 1)."""
+    pairs = df.group_by(pl.col(column).alias(PAIR_VALUE)).agg(pl.len().cast(pl.UInt64).alias(PAIR_WEIGHT))
+    return check_pairs(pairs, column, ioc_type, set_index)
 
 
 def test_classification_per_type() -> None:
@@ -91,5 +98,8 @@ def test_placeholders_are_skipped_and_counted(
 
 def test_string_timestamps_give_a_time_range() -> None:
     df = pl.DataFrame({"ts": ["2024-05-13T10:00:00Z", "2024-05-13 09:00:00.5", "2024-05-14T11:00:00.123+02:00", "?"]})
-    assert time_range(df, "ts") == ["2024-05-13 09:00:00.500000", "2024-05-14 09:00:00.123000"]
-    assert time_range(df.with_columns(ts=pl.lit("yesterday")), "ts") is None
+    assert PolarsSource(df.lazy(), None).stats("ts").time_range == [
+        "2024-05-13 09:00:00.500000",
+        "2024-05-14 09:00:00.123000",
+    ]
+    assert PolarsSource(df.with_columns(ts=pl.lit("yesterday")).lazy(), None).stats("ts").time_range is None

@@ -26,7 +26,8 @@ from iocz._version import __version__
 from iocz.bundles import Decrypted, Query, QuerySet, Result
 from iocz.dtype import Encrypted
 from iocz.iocs import ImportReport, Ioc, Skipped, load_iocs
-from iocz.scan import DEFAULT_PARTITION, scan
+from iocz.scan import scan
+from iocz.scan_types import DEFAULT_PARTITION
 from iocz.sysmon import split_hashes, split_hashes_ibis, split_hashes_spark
 
 __all__ = [

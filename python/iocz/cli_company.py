@@ -3,7 +3,7 @@
 ``iocz policy template|check``, ``iocz identity new``, ``iocz ledger show|verify``, and the
 options ``iocz query --sign``, ``iocz inspect --policy/--trust``, ``iocz scan
 --policy/--trust/--sign/--ledger/--dry-run`` and ``iocz decrypt --expect-signer`` (see
-docs/COMPANY.md). :mod:`iocz.cli` wires them in.
+docs/COMPANY.md). :mod:`iocz.cli_parser` wires them in.
 """
 
 from __future__ import annotations

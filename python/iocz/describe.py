@@ -9,9 +9,9 @@ are only opened to check their header (width, slots).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from iocz import _iocz
 from iocz.quality import describe as quality_line
@@ -20,8 +20,99 @@ if TYPE_CHECKING:
     import polars as pl
 
     from iocz._iocz import ClientKey, EncryptedSet, PublicKey, ServerKey
-    from iocz.bundles import Decrypted, Query, Result
-    from iocz.importers.core import ImportReport
+
+
+# What the facts read of the package's objects (:class:`iocz.Query`, :class:`iocz.Result`,
+# :class:`iocz.Decrypted`, :class:`iocz.ImportReport`): protocols, so that this module does not
+# import the modules whose ``_repr_html_`` show these facts.
+
+
+class QuerySet(Protocol):
+    """An encrypted set of a query and its match mode."""
+
+    @property
+    def set(self) -> EncryptedSet: ...
+    @property
+    def ioc_type(self) -> str: ...
+    @property
+    def match(self) -> str: ...
+
+
+class Query(Protocol):
+    """What a query bundle reveals."""
+
+    @property
+    def sets(self) -> Sequence[QuerySet]: ...
+    @property
+    def server_key(self) -> ServerKey | None: ...
+    @property
+    def key_fingerprint(self) -> str: ...
+    @property
+    def created(self) -> str: ...
+    @property
+    def count_bits(self) -> int: ...
+    @property
+    def fingerprint(self) -> str: ...
+
+
+class Entry(Protocol):
+    """One released entry of a result."""
+
+    @property
+    def set_index(self) -> int: ...
+    @property
+    def ioc_type(self) -> str: ...
+    @property
+    def column(self) -> str: ...
+    @property
+    def group(self) -> str | None: ...
+    @property
+    def released(self) -> bytes: ...
+
+
+class Result(Protocol):
+    """A result bundle: its entries and scan metadata."""
+
+    @property
+    def query(self) -> str: ...
+    @property
+    def key_fingerprint(self) -> str: ...
+    @property
+    def counts(self) -> Sequence[Entry]: ...
+    @property
+    def metadata(self) -> dict[str, Any]: ...
+    @property
+    def fingerprint(self) -> str: ...
+
+
+class Decrypted(Protocol):
+    """Decrypted counts, totals and metadata, and the sets never scanned."""
+
+    @property
+    def counts(self) -> pl.DataFrame: ...
+    @property
+    def totals(self) -> pl.DataFrame: ...
+    @property
+    def metadata(self) -> dict[str, Any]: ...
+    @property
+    def unscanned(self) -> Sequence[object]: ...
+    def unscanned_lines(self) -> list[str]: ...
+
+
+class Located(Protocol):
+    """A skipped item or a note: where its first instance was."""
+
+    @property
+    def where(self) -> str: ...
+
+
+class ImportReport(Protocol):
+    """An IOC import's figures."""
+
+    def by_type(self) -> dict[str, int]: ...
+    def skipped_by_reason(self) -> Mapping[str, Sequence[Located]]: ...
+    def notes_by_kind(self) -> Mapping[str, Sequence[Located]]: ...
+    def summary(self) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,10 @@ from typing import Any
 import polars as pl
 
 from iocz import _iocz
+
+# count_partition uses the `.fhe` expression namespace (pl.col(...).fhe), which importing
+# iocz.expr registers: imported here for that side effect, not left to another import of it.
+from iocz import expr as _fhe_namespace  # noqa: F401
 from iocz.bundles import QuerySet
 from iocz.checkpoint import PartitionCounts
 from iocz.engines.base import PAIR_GROUP, PAIR_VALUE, PAIR_WEIGHT

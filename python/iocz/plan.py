@@ -18,7 +18,8 @@ from iocz.engines import source_for
 from iocz.guard import Admission, ledger_path
 from iocz.policy import Violation
 from iocz.progress import ASSUMED_PBS_SECONDS, Progress
-from iocz.scan import ScanOptions, scan_source
+from iocz.scan import scan_source
+from iocz.scan_types import ScanOptions
 
 #: Bytes a released count takes in a result bundle (130–180 measured, docs/RESULTS.md).
 BYTES_PER_COUNT = 160

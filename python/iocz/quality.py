@@ -27,7 +27,7 @@ import polars as pl
 
 from iocz import _iocz
 from iocz.engines.base import PAIR_VALUE, PAIR_WEIGHT
-from iocz.importers.core import is_ip
+from iocz.netaddr import is_ip
 
 if TYPE_CHECKING:
     from iocz._iocz import IocType
@@ -159,12 +159,6 @@ def check_pairs(pairs: pl.DataFrame, column: str, ioc_type: str, set_index: int)
         bad_values=bad["v"] if hashes and bad.height else None,
         blank_values=counts.filter("missing")["v"] if counts.height else None,
     )
-
-
-def check_column(df: pl.DataFrame, column: str, ioc_type: str, set_index: int) -> ColumnQuality:
-    """:func:`check_pairs` for the rows of ``df`` (each row weighs 1)."""
-    pairs = df.group_by(pl.col(column).alias(PAIR_VALUE)).agg(pl.len().cast(pl.UInt64).alias(PAIR_WEIGHT))
-    return check_pairs(pairs, column, ioc_type, set_index)
 
 
 def enforce(q: ColumnQuality, *, force: bool, strict: bool) -> None:

@@ -14,275 +14,39 @@ cut depends only on the pairs, not on the engine or its output order). Each part
 encrypted counts (per IOC and total, per group) are written to a checkpoint folder
 atomically as soon as they are done; a rerun of the same scan skips finished partitions, and
 the final counts are the encrypted sums of the partitions, so they equal an uninterrupted run.
-Partitions run in this process (:class:`LocalRunner`) or on Spark executors
+Partitions run in this process (:class:`~iocz.scan_runner.LocalRunner`) or on Spark executors
 (:func:`iocz.spark.scan`).
+
+This module runs the steps in order; :mod:`iocz.scan_types` holds the options, jobs and tasks,
+:mod:`iocz.scan_pairs` prepares the pairs and partitions, :mod:`iocz.scan_runner` is the resume
+loop and :mod:`iocz.scan_release` releases the summed counts.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, TypedDict, Unpack
+from typing import Any, Unpack
 
-import polars as pl
-
-from iocz import _iocz, timestamps
+from iocz import timestamps
 from iocz._version import __version__
-from iocz.bundles import Count, Query, QuerySet, Result
-from iocz.checkpoint import Checkpoint, PartitionCounts
-from iocz.engines import PAIR_GROUP, PAIR_VALUE, PAIR_WEIGHT, Source, source_for
+from iocz.bundles import Query, Result
+from iocz.checkpoint import Checkpoint
+from iocz.engines import Source, source_for
 from iocz.expr import Bits, KernelName
 from iocz.guard import PolicyLike, admit
-from iocz.partition import count_partition
 from iocz.progress import Progress
-from iocz.quality import HASH_TYPES, ColumnQuality, check_pairs, enforce
+from iocz.quality import check_pairs, enforce
+from iocz.scan_pairs import canonical, choose_kernel, cleaned, make_tasks, pairs_per_job, partitioned, signature
+from iocz.scan_release import released_counts
+from iocz.scan_runner import LocalRunner
+from iocz.scan_types import DEFAULT_PARTITION, Runner, ScanOptions, ScanSettings, plan_jobs
 
 log = logging.getLogger("iocz.scan")
-#: The scan's decisions a person running it should see (the CLI prints them on the terminal).
-decisions = logging.getLogger("iocz.plan")
-
-#: Distinct values per partition (checkpoint granularity) unless told otherwise.
-DEFAULT_PARTITION = 2048
-#: Column type names accepted in ``columns`` besides the set types: "ip" maps both IP families.
-_TYPE_ALIASES = {"ip": ("ipv4", "ipv6"), "cmdline": ("substring",), "command_line": ("substring",)}
-_PART = "__part"
-
-
-@dataclass(frozen=True)
-class Job:
-    """One (IOC set, log column) pair to scan."""
-
-    set_index: int
-    qset: QuerySet
-    column: str
-
-
-def plan_jobs(query: Query, columns: Mapping[str, str | Sequence[str]]) -> list[Job]:
-    """Pair each set of ``query`` with the log columns given for its type."""
-    by_type: dict[str, list[str]] = {}
-    for type_name, cols in columns.items():
-        for t in _TYPE_ALIASES.get(type_name, (type_name,)):
-            by_type.setdefault(t, []).extend([cols] if isinstance(cols, str) else cols)
-    unknown = set(by_type) - set(_iocz.IOC_TYPES)
-    if unknown:
-        known = sorted(set(_iocz.IOC_TYPES) | set(_TYPE_ALIASES))
-        raise ValueError(f"unknown IOC type(s) in columns: {', '.join(sorted(unknown))} (known: {', '.join(known)})")
-    jobs = [Job(i, s, c) for i, s in enumerate(query.sets) for c in by_type.get(s.ioc_type, [])]
-    if not jobs:
-        held = ", ".join(s.ioc_type for s in query.sets)
-        raise ValueError(
-            f"no log column given for the query's IOC types ({held}); use e.g. --column {query.sets[0].ioc_type}=COLUMN"
-        )
-    return jobs
-
-
-@dataclass(frozen=True)
-class Task:
-    """One partition of one job: its pairs and what the progress bar expects of it."""
-
-    job_index: int
-    job: Job
-    part: int
-    pairs: pl.DataFrame
-    kernel: KernelName
-    planned_pbs: int
-    #: Lookup partitions: the range of lookup bins counted (over all the job's pairs).
-    bins: tuple[int, int] | None = None
-
-    @property
-    def rows(self) -> int:
-        """Rows the partition's pairs stand for (a lookup partition's share of its job's rows)."""
-        rows = int(self.pairs.get_column(PAIR_WEIGHT).sum())
-        if self.bins is None:
-            return rows
-        start, end = self.bins
-        total = self.job.qset.set.lookup[0] if self.job.qset.set.lookup else end
-        return rows * end // total - rows * start // total
-
-
-@dataclass(frozen=True)
-class ScanSettings:
-    """What every partition of a scan shares."""
-
-    grouped: bool
-    bits: Bits
-    signature: str
-
-
-class Runner(Protocol):
-    """Runs the partitions not yet in the checkpoint and returns every partition's counts."""
-
-    def run(
-        self, tasks: list[Task], settings: ScanSettings, ckpt: Checkpoint, bar: Progress
-    ) -> dict[tuple[int, int], PartitionCounts]:
-        """Counts per (job index, partition)."""
-        ...
-
-
-class LocalRunner:
-    """Partitions one after another in this process (each one parallel over the cores)."""
-
-    def run(
-        self, tasks: list[Task], settings: ScanSettings, ckpt: Checkpoint, bar: Progress
-    ) -> dict[tuple[int, int], PartitionCounts]:
-        """Compute or resume each task in order, checkpointing as it goes."""
-        out: dict[tuple[int, int], PartitionCounts] = {}
-        for t in tasks:
-            done = ckpt.load(t.job_index, t.part)
-            resumed = done is not None
-            if done is None:
-                _iocz.reset_pbs_count()
-                bar.watch(_iocz.pbs_count)
-                try:
-                    done = count_partition(t.pairs, t.job.qset, settings.grouped, settings.bits, t.kernel, t.bins)
-                finally:
-                    bar.watch(None)
-                ckpt.save(t.job_index, t.part, done)
-            out[(t.job_index, t.part)] = done
-            bar.advance(rows=t.rows, pbs=0 if resumed else _iocz.pbs_count(), resumed=resumed, planned=t.planned_pbs)
-            log.info("job %d (%s) partition %d %s", t.job_index, t.job.column, t.part, "resumed" if resumed else "done")
-        if bar.resumed:
-            decisions.info("%d of %d partitions resumed from the checkpoint", bar.resumed, len(tasks))
-        return out
-
-
-def _canonical(pairs: pl.DataFrame, ioc_type: str, grouped: bool) -> pl.DataFrame:
-    """Hash columns: each value as its canonical text (what the matcher compares), pairs that
-    became equal merged. Other types keep their values (the matcher canonicalises them)."""
-    if ioc_type not in HASH_TYPES or pairs.schema[PAIR_VALUE] != pl.String or pairs.height == 0:
-        return pairs
-    distinct = pairs.get_column(PAIR_VALUE).unique()
-    canonical = [c for c, _ in _iocz.canonical_iocs(distinct.to_list(), ioc_type)]  # type: ignore[arg-type]
-    mapping = pl.DataFrame({PAIR_VALUE: distinct, "__c": pl.Series(canonical, dtype=pl.String)})
-    keys = [PAIR_VALUE, PAIR_GROUP] if grouped else [PAIR_VALUE]
-    merged = (
-        pairs.join(mapping, on=PAIR_VALUE, how="left")
-        .with_columns(pl.coalesce("__c", PAIR_VALUE).alias(PAIR_VALUE))
-        .group_by(keys)
-        .agg(pl.col(PAIR_WEIGHT).sum())
-    )
-    return merged.sort(keys, nulls_last=True)
-
-
-def _cleaned(pairs: pl.DataFrame, q: ColumnQuality) -> pl.DataFrame:
-    """The pairs that can match: no nulls, no empty values, no hash values not of the type."""
-    out = pairs.filter(pl.col(PAIR_VALUE).is_not_null())
-    for drop in (q.blank_values, q.bad_values):
-        if drop is not None and drop.len():
-            key = pl.col(PAIR_VALUE)
-            key = key if drop.dtype == out.schema[PAIR_VALUE] else key.cast(drop.dtype)
-            out = out.filter(~key.is_in(drop.implode()))
-    return out
-
-
-def _partitions(pairs: pl.DataFrame, size: int) -> tuple[pl.DataFrame, int]:
-    """``pairs`` with a ``__part`` column: the index of the value's chunk among sorted distinct values."""
-    distinct = pairs.get_column(PAIR_VALUE).unique().sort()
-    parts = pl.DataFrame({PAIR_VALUE: distinct, _PART: pl.int_range(0, distinct.len(), eager=True) // size})
-    joined = pairs.join(parts, on=PAIR_VALUE, how="left", maintain_order="left")
-    return joined, max(1, -(-distinct.len() // size))
-
-
-def _bin_ranges(job: Job) -> list[tuple[int, int]]:
-    """A lookup job's partitions: consecutive ranges of its bins."""
-    lookup = job.qset.set.lookup
-    bins = lookup[0] if lookup else 1
-    step = _iocz.LOOKUP_BINS_PER_PARTITION
-    return [(start, min(start + step, bins)) for start in range(0, bins, step)]
-
-
-def _planned_pbs(pairs: pl.DataFrame, n_parts: int, job: Job, bits: Bits) -> list[int]:
-    """Comparison bootstraps each partition of a job is expected to take (once for all groups;
-    the per-group counting is not included); for the ETA, 0 when unknown."""
-    if pairs.schema[PAIR_VALUE] != pl.String:
-        return [0] * n_parts
-    distinct = pairs.select(PAIR_VALUE, _PART).unique()
-    passes = 1 if job.qset.set.single_candidate(job.qset.match) else 2
-    out = [0] * n_parts
-    for key, frame in distinct.partition_by(_PART, as_dict=True).items():
-        try:
-            pbs, _ = _iocz._planned_pbs(job.qset.set.set_id, frame[PAIR_VALUE].to_list(), bits, 1, job.qset.match)
-        except (ValueError, RuntimeError):
-            pbs = 0
-        out[int(key[0])] += pbs * passes
-    return out
-
-
-def _choose_kernel(
-    pairs: pl.DataFrame, job: Job, grouped: bool, bits: Bits, kernel: str
-) -> tuple[str, str, int | None]:
-    """The kernel for a job's per-IOC counts, chosen once on the whole column (so every
-    partition runs the same one), why, and the predicted lookup PBS when it is the lookup."""
-    groups = pairs.get_column(PAIR_GROUP).n_unique() if grouped else 1
-    name, reason, _, lookup_pbs, _, _ = _iocz.choose_kernel(
-        pairs.get_column(PAIR_VALUE),
-        job.qset.set.set_id,
-        bits,
-        groups,
-        job.qset.match,
-        kernel,
-        pairs.get_column(PAIR_WEIGHT),
-    )
-    decisions.info("%s set, column %s: %s kernel (%s)", job.qset.ioc_type, job.column, name, reason)
-    return name, reason, lookup_pbs
-
-
-def _signature(query: Query, jobs: list[Job], frames: list[pl.DataFrame], settings: list[Any]) -> str:
-    """What a checkpoint is valid for: the query, jobs, filter, grouping, partitioning, kernels
-    and rows, and every job's canonical pairs (whatever engine produced them)."""
-    h = hashlib.sha256()
-    h.update(json.dumps([query.fingerprint, [(j.set_index, j.column) for j in jobs], *settings]).encode())
-    for frame in frames:
-        h.update(f"{frame.height}:{frame.hash_rows(seed=0x10C2).sum()}".encode())
-    return h.hexdigest()[:32]
-
-
-def _pairs_per_job(
-    source: Source, jobs: list[Job], schema: pl.Schema, group_by: str | None
-) -> tuple[list[pl.DataFrame], list[str]]:
-    """Each job's pairs (one engine query per column and normalisation) and the queries' text."""
-    cache: dict[tuple[str, bool], pl.DataFrame] = {}
-    queries: list[str] = []
-    out = []
-    for job in jobs:
-        key = (job.column, job.qset.ioc_type in HASH_TYPES and schema[job.column] == pl.String)
-        if key not in cache:
-            t0 = time.perf_counter()
-            cache[key], text = source.pairs(job.column, group_by, key[1])
-            queries.append(text)
-            log.info(
-                "%s: %d pairs of column %s in %.1f s",
-                source.engine,
-                cache[key].height,
-                job.column,
-                time.perf_counter() - t0,
-            )
-        out.append(cache[key])
-    return out, queries
-
-
-class ScanOptions(TypedDict, total=False):
-    """The options of :func:`scan` besides ``where`` (also taken by :func:`iocz.spark.scan`)."""
-
-    group_by: str | None
-    time_column: str | None
-    checkpoint: str | os.PathLike[str] | None
-    partition_size: int
-    bits: Bits
-    progress: bool | Progress
-    force: bool
-    strict: bool
-    kernel: KernelName
-    policy: PolicyLike
-    ledger: str | os.PathLike[str] | None
-    sources: Sequence[str] | None
 
 
 def scan(
@@ -385,39 +149,22 @@ def scan_source(
     time_col = time_column or timestamps.time_column(schema)
     grouped = group_by is not None
     clear_started = time.perf_counter()
-    raw, queries = _pairs_per_job(source, jobs, schema, group_by)
+    raw, queries = pairs_per_job(source, jobs, schema, group_by)
     stats = source.stats(time_col)
     clear_seconds = time.perf_counter() - clear_started
     quality = [check_pairs(p, j.column, j.qset.ioc_type, j.set_index) for p, j in zip(raw, jobs, strict=True)]
     for q in quality:
         enforce(q, force=force, strict=strict)
-    pairs = [_canonical(_cleaned(p, q), j.qset.ioc_type, grouped) for p, q, j in zip(raw, quality, jobs, strict=True)]
-    kernels = [_choose_kernel(p, j, grouped, bits, kernel) for p, j in zip(pairs, jobs, strict=True)]
-    frames = [
-        _partitions(p, partition_size if k[0] != "lookup" else max(1, p.height))
-        for p, k in zip(pairs, kernels, strict=True)
-    ]
-    # A lookup job's partitions are ranges of its bins, each over all the job's pairs.
-    bin_ranges = [_bin_ranges(j) if k[0] == "lookup" else None for j, k in zip(jobs, kernels, strict=True)]
+    pairs = [canonical(cleaned(p, q), j.qset.ioc_type, grouped) for p, q, j in zip(raw, quality, jobs, strict=True)]
+    kernels = [choose_kernel(p, j, grouped, bits, kernel) for p, j in zip(pairs, jobs, strict=True)]
+    frames = partitioned(pairs, jobs, kernels, partition_size)
     settings = ScanSettings(
         grouped,
         bits,
-        _signature(query, jobs, pairs, [where_text, group_by, partition_size, [k[0] for k in kernels], stats.rows]),
+        signature(query, jobs, pairs, [where_text, group_by, partition_size, [k[0] for k in kernels], stats.rows]),
     )
     ckpt = Checkpoint(Path(checkpoint) if checkpoint else None, settings.signature)
-    tasks = []
-    for j_i, (job, (joined, n_parts), k, ranges) in enumerate(zip(jobs, frames, kernels, bin_ranges, strict=True)):
-        if ranges is not None:
-            whole = joined.drop(_PART)
-            n_bins = ranges[-1][1]
-            for part, r in enumerate(ranges):
-                planned = (k[2] or 0) * (r[1] - r[0]) // n_bins
-                tasks.append(Task(j_i, job, part, whole, k[0], planned, r))  # type: ignore[arg-type]
-            continue
-        plan = _planned_pbs(joined, n_parts, job, bits)
-        for part in range(n_parts):
-            frame = joined.filter(pl.col(_PART) == part).drop(_PART)
-            tasks.append(Task(j_i, job, part, frame, k[0], plan[part]))  # type: ignore[arg-type]
+    tasks = make_tasks(jobs, frames, kernels, bits)
     bar = progress if isinstance(progress, Progress) else Progress(enabled=progress)
     bar.start(partitions=len(tasks), rows=sum(t.rows for t in tasks), pbs=sum(t.planned_pbs for t in tasks))
     log.info(
@@ -432,21 +179,7 @@ def scan_source(
         done = runner.run(tasks, settings, ckpt, bar)
     finally:
         bar.close()
-    merged: dict[tuple[int, str | None], list[tuple[bytes, bytes]]] = {}
-    for t in tasks:
-        for g, pair in done[(t.job_index, t.part)].items():
-            merged.setdefault((t.job_index, g), []).append(pair)
-    entries = sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
-    log.info(
-        "releasing %d entries (%d-bit counts, re-randomised, refreshed, compressed)", len(entries), query.count_bits
-    )
-    counts = []
-    for (j_i, g), items in entries:
-        job = jobs[j_i]
-        per_ioc = items[0][0] if len(items) == 1 else _iocz.add_counts([p[0] for p in items])
-        total = items[0][1] if len(items) == 1 else _iocz.add_counts([p[1] for p in items])
-        released = _iocz.release_counts(per_ioc, total, query.count_bits, stats.rows)
-        counts.append(Count(job.set_index, job.qset.ioc_type, job.column, g, released))
+    counts = released_counts(tasks, done, jobs, query.count_bits, stats.rows)
     metadata = {
         "iocz_version": __version__,
         "rows_scanned": stats.rows,

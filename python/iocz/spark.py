@@ -33,7 +33,8 @@ from iocz.checkpoint import Checkpoint, PartitionCounts
 from iocz.engines.spark_frame import SparkSource
 from iocz.partition import count_partition
 from iocz.progress import Progress
-from iocz.scan import ScanOptions, ScanSettings, Task, decisions, scan_source
+from iocz.scan import scan_source
+from iocz.scan_types import ScanOptions, ScanSettings, Task, decisions
 
 log = logging.getLogger("iocz.scan")
 

@@ -31,16 +31,3 @@ def time_column(schema: pl.Schema) -> str | None:
     """The first temporal column, else the first String column named like a time."""
     temporal = next((c for c, t in schema.items() if t.is_temporal()), None)
     return temporal or next((c for c, t in schema.items() if t == pl.String and _TIME_NAME.search(c)), None)
-
-
-def time_range(df: pl.DataFrame, column: str | None) -> list[str | None] | None:
-    """``[min, max]`` of ``column`` as text; None without a column, rows or parseable times."""
-    if column is None or df.height == 0:
-        return None
-    col = pl.col(column)
-    if df.schema[column] == pl.String:
-        col = parsed(col)
-    lo, hi = df.select(col.min().alias("lo"), col.max().alias("hi")).row(0)
-    if lo is None and hi is None:
-        return None
-    return [None if lo is None else str(lo), None if hi is None else str(hi)]

@@ -32,9 +32,9 @@ _CELL = 'style="text-align:left; vertical-align:top"'
 
 #: The facts of the package's classes, by (module, class name).
 _BY_CLASS: dict[tuple[str, str], Callable[[Any], Facts]] = {
-    ("iocz.bundles", "Query"): query_facts,
-    ("iocz.bundles", "Result"): lambda r: result_facts(r, limit=ROWS),
-    ("iocz.bundles", "Decrypted"): lambda d: decrypted_facts(d, limit=ROWS),
+    ("iocz.query_bundle", "Query"): query_facts,
+    ("iocz.result_bundle", "Result"): lambda r: result_facts(r, limit=ROWS),
+    ("iocz.result_bundle", "Decrypted"): lambda d: decrypted_facts(d, limit=ROWS),
     ("iocz.importers.core", "ImportReport"): import_facts,
 }
 

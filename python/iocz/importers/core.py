@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from iocz._iocz import canonical_iocs
+from iocz.netaddr import is_ip
 
 if TYPE_CHECKING:
     from iocz._iocz import IocType
@@ -241,15 +242,6 @@ def _url_drops_something(url: str) -> bool:
     return parts.path not in ("", "/") or bool(parts.query or parts.fragment) or port is not None
 
 
-def is_ip(text: str) -> bool:
-    """True for an IPv4 or IPv6 address (no CIDR)."""
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
 def resolve(type_name: str, value: str) -> Resolved | str:
     """Map a type name (iocz, MISP or alias) and value to a :class:`Resolved`, or return the
     reason it is not supported. Domain, IP and URL values are refanged (with a note)."""
@@ -280,13 +272,6 @@ def resolve(type_name: str, value: str) -> Resolved | str:
     return Resolved(name, value, tuple(notes))
 
 
-def resolve_type(type_name: str, value: str) -> tuple[str, str] | str:
-    """Map a type name (iocz, MISP or alias) and value to ``(iocz type, value)``, or return
-    the reason it is not supported."""
-    r = resolve(type_name, value)
-    return r if isinstance(r, str) else (r.type, r.value)
-
-
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 
 
@@ -308,12 +293,6 @@ def guess(value: str) -> Resolved | str:
     if isinstance(r, str):
         return "type not recognised (give the type explicitly)" if "://" not in fanged else r
     return Resolved(r.type, r.value, (*notes, *r.notes))
-
-
-def guess_type(value: str) -> tuple[str, str] | str:
-    """:func:`guess` as ``(iocz type, value)`` or the reason."""
-    r = guess(value)
-    return r if isinstance(r, str) else (r.type, r.value)
 
 
 def is_false_flag(value: Any) -> bool:

@@ -1,21 +1,10 @@
-"""STIX 2.1 and 2.0 indicators with STIX patterns, parsed with ``stix2`` / ``stix2-patterns``.
+"""STIX 2.1 and 2.0 bundles: the indicators with STIX patterns, parsed with ``stix2``.
 
-A pattern is brought to an OR of conjunctions (``IN`` lists become ORs). Each conjunction gives
-IOCs when its terms identify one observable:
-
-* one countable comparison (``file:hashes.*``, PE imphash, ``domain-name:value``,
-  ``ipv4-addr`` / ``ipv6-addr`` (``=``, ``ISSUBSET``), ``url:value`` (its host),
-  ``network-traffic:dst_ref.value`` / ``src_ref.value``, ``process:command_line LIKE '%…%'``);
-* plus terms that only describe it, dropped with a note (``file:name``, ``file:size``, the
-  file's other properties, ``network-traffic:dst_ref.type``, ports and protocols, custom
-  ``x_…`` properties): MISP's own STIX export writes ``filename|md5``, ``ip-dst``,
-  ``hostname|port`` and file objects that way;
-* several identifiers of one object are each imported (the MD5, SHA-1 and SHA-256 of one
-  file; a domain and the address ``resolves_to_refs`` gives, as MISP's ``domain|ip``).
-
-Conjunctions that need several conditions on one row are refused with the reason: two values
-for the same property, a source and a destination address, terms on unrelated objects.
-Observation-level ``AND`` / ``FOLLOWEDBY`` and qualifiers are refused too.
+The bundle (or a single object, or a list of objects) is walked for indicators; each one's
+pattern gives IOCs as :mod:`iocz.importers.stix_pattern` describes (an OR of conjunctions, each
+giving IOCs when its terms identify one observable, refused with the reason otherwise). Labels
+come from the indicator's name, description or labels, else the report or grouping that refers
+to it; observed data and cyber observables are counted in a note, not imported.
 
 Revoked indicators and those past ``valid_until`` are not for detection: skipped and reported
 unless ``include_non_detection``.
@@ -23,9 +12,7 @@ unless ``include_non_detection``.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,24 +21,17 @@ from iocz.importers.core import (
     NOTE_INCLUDED,
     ImportReport,
     Note,
-    Resolved,
     Skipped,
     add,
-    resolve,
 )
+from iocz.importers.stix_pattern import Outcome, conjunction, dnf, parse_pattern
 from iocz.importers.text import MISP_TO_IDS_FALSE
 
 REVOKED = f"{NON_DETECTION}: STIX indicator is revoked"
 EXPIRED = f"{NON_DETECTION}: STIX indicator has expired (valid_until is past)"
 
-NOTE_DROPPED = "STIX AND: terms that only describe the IOC dropped (the count ignores them)"
-NOTE_SPLIT = "STIX AND of identifiers of one object: each imported as its own IOC"
 NOTE_OBSERVATIONS = "STIX observations not imported (observed-data and cyber observables are not indicators)"
 
-# Hash algorithm names as STIX defines them (hash-algorithm-ov, plus MISP's IMPHASH), matched
-# case-insensitively with or without '-' / '_'.
-_HASHES = {"MD5": "md5", "SHA1": "sha1", "SHA256": "sha256", "IMPHASH": "imphash"}
-_PE_EXT = "windows-pebinary-ext"
 _OBSERVABLES = {
     "observed-data",
     "artifact",
@@ -73,204 +53,6 @@ _OBSERVABLES = {
     "windows-registry-key",
     "x509-certificate",
 }
-_MAX_CONJUNCTIONS = 256
-
-
-def _parse_pattern(pattern: str, version: str) -> Any:
-    from stix2.pattern_visitor import create_pattern_object
-
-    # stix2's hook: classes named <Class>For<suffix> in module_name replace its own.
-    return create_pattern_object(
-        pattern, module_suffix="Iocz", module_name="iocz.importers._stix_hook", version=version
-    )
-
-
-@dataclass(frozen=True)
-class _Leaf:
-    """One comparison: object type, property path, operator, constant."""
-
-    obj: str
-    path: tuple[str, ...]
-    op: str
-    value: Any
-    negated: bool = False
-
-    def __str__(self) -> str:
-        value = (
-            repr(self.value)
-            if not isinstance(self.value, str) or len(self.value) <= 64
-            else repr(self.value[:60] + "…")
-        )
-        return f"{self.obj}:{'.'.join(self.path)} {'NOT ' if self.negated else ''}{self.op} {value}"
-
-
-def _path(lhs: Any) -> tuple[str, ...]:
-    out = []
-    for p in lhs.property_path:
-        name = str(getattr(p, "property_name", ""))
-        index = getattr(p, "index", None)
-        out.append(f"{name}[{index}]" if index is not None else name)
-    return tuple(out)
-
-
-def _constant(rhs: Any) -> Any:
-    value = getattr(rhs, "value", None)
-    if isinstance(value, list):
-        return [_constant(v) for v in value]
-    return value
-
-
-def _leaves(comparison: Any) -> list[_Leaf]:
-    """A comparison as leaves to OR (an ``IN`` list gives one equality per element)."""
-    kind = type(comparison).__name__
-    obj, path = str(comparison.lhs.object_type_name), _path(comparison.lhs)
-    negated = bool(getattr(comparison, "negated", False))
-    value = _constant(comparison.rhs)
-    if kind == "InComparisonExpression" and not negated and isinstance(value, list):
-        return [_Leaf(obj, path, "=", v) for v in value]
-    op = str(getattr(comparison, "operator", kind))
-    return [_Leaf(obj, path, op, value, negated)]
-
-
-def _dnf(node: Any) -> list[list[_Leaf]] | str:
-    """The pattern as an OR of conjunctions of comparisons, or why it cannot be split so."""
-    kind = type(node).__name__
-    if kind in ("OrObservationExpression", "OrBooleanExpression"):
-        out: list[list[_Leaf]] = []
-        for operand in node.operands:
-            sub = _dnf(operand)
-            if isinstance(sub, str):
-                return sub
-            out.extend(sub)
-        return out
-    if kind == "ObservationExpression":
-        return _dnf(node.operand)
-    if kind == "ParentheticalExpression":
-        return _dnf(node.expression)
-    if kind.endswith("ComparisonExpression"):
-        return [[leaf] for leaf in _leaves(node)]
-    if kind.startswith("AndBooleanExpression"):
-        product: list[list[_Leaf]] = [[]]
-        for operand in node.operands:
-            sub = _dnf(operand)
-            if isinstance(sub, str):
-                return sub
-            product = [a + b for a in product for b in sub]
-            if len(product) > _MAX_CONJUNCTIONS:
-                return f"pattern too complex (more than {_MAX_CONJUNCTIONS} alternatives)"
-        return product
-    if kind.startswith("And") or kind.startswith("FollowedBy"):
-        return "AND / FOLLOWEDBY of observations cannot be counted per IOC (several events must be seen)"
-    if kind.startswith("Qualified"):
-        return "qualified patterns (WITHIN, REPEATS, START/STOP) are not supported"
-    return f"pattern element {kind} is not supported"
-
-
-@dataclass(frozen=True)
-class _Countable:
-    key: str  # the property it identifies; one value per key in a conjunction
-    resolved: Resolved | str  # a reason: the term is on a countable path but cannot be counted
-
-
-def _countable(leaf: _Leaf) -> _Countable | None:
-    """The IOC a comparison gives (None: the term is not an IOC, it may only describe one)."""
-    obj, path = leaf.obj, leaf.path
-    key: str | None = None
-    ioc_type = ""
-    if obj == "file" and len(path) == 2 and path[0] == "hashes":
-        name = re.sub(r"[-_\s]", "", path[1]).upper()
-        if name not in _HASHES:
-            return _Countable(f"file:hashes.{name}", f"file hash {path[1]!r} is not supported")
-        key, ioc_type = f"file:hashes.{name}", _HASHES[name]
-    elif obj == "file" and len(path) == 3 and path[0] == "extensions" and path[1].lower() == _PE_EXT:
-        if path[2].lower() != "imphash":
-            return None
-        key, ioc_type = "file:imphash", "imphash"
-    elif obj in ("domain-name", "ipv4-addr", "ipv6-addr", "url") and path == ("value",):
-        key, ioc_type = f"{obj}:value", obj
-    elif obj == "domain-name" and path == ("resolves_to_refs[*]", "value"):
-        key, ioc_type = "domain-name:resolves_to_refs[*].value", "ip"
-    elif obj == "network-traffic" and path in (("dst_ref", "value"), ("src_ref", "value")):
-        key, ioc_type = f"network-traffic:{path[0]}.value", "ip-or-domain"
-    elif obj == "process" and path == ("command_line",):
-        key, ioc_type = "process:command_line", "substring"
-    else:
-        return None
-    where = f"{obj}:{'.'.join(path)} {leaf.op}"
-    if leaf.negated:
-        return _Countable(key, "negated comparisons cannot be counted")
-    if not isinstance(leaf.value, str):
-        return _Countable(key, f"{obj}:{'.'.join(path)} compares with a non-string constant")
-    value = leaf.value
-    like_only = f"{where}: only process:command_line LIKE '%fragment%' is supported"
-    if leaf.op == "LIKE":
-        inner = value[1:-1] if len(value) > 2 and value[0] == value[-1] == "%" else None
-        if ioc_type == "substring" and inner and not re.search(r"[%_]", inner):
-            return _Countable(key, Resolved("substring", inner))
-        return _Countable(key, like_only)
-    if leaf.op == "ISSUBSET" and obj in ("ipv4-addr", "ipv6-addr"):
-        return _Countable(key, resolve(obj, value))
-    if leaf.op != "=":
-        return _Countable(key, f"{where}: operator not supported (=, IN, LIKE '%…%' and ISSUBSET are)")
-    if ioc_type == "substring":
-        return _Countable(key, like_only)
-    if ioc_type == "ip-or-domain":
-        r = resolve("ip", value)
-        return _Countable(key, r if not isinstance(r, str) else resolve("domain", value))
-    return _Countable(key, resolve(ioc_type, value))
-
-
-def _describes(leaf: _Leaf, anchors: set[str]) -> bool:
-    """Whether a non-countable term only describes the observable the countable terms name."""
-    if leaf.obj in anchors:
-        return True
-    # ports and protocols of the connection to a host, domain or address
-    return leaf.obj == "network-traffic" and leaf.path[0] in ("dst_port", "src_port", "protocols", "protocols[*]")
-
-
-@dataclass
-class _Outcome:
-    iocs: list[Resolved]
-    notes: list[tuple[str, str]]
-
-
-def _conjunction(leaves: list[_Leaf]) -> _Outcome | tuple[str, str]:
-    """The IOCs of one conjunction (with notes), or ``(reason, detail)``."""
-    terms = [(leaf, _countable(leaf)) for leaf in leaves]
-    countable = [(leaf, c.key, c.resolved) for leaf, c in terms if c is not None and isinstance(c.resolved, Resolved)]
-    detail = " AND ".join(str(leaf) for leaf in leaves)
-    if not countable:
-        reasons = [c.resolved for _, c in terms if c is not None and isinstance(c.resolved, str)]
-        if reasons:
-            return reasons[0], detail if len(leaves) > 1 else ""
-        first = leaves[0]
-        return f"{first.obj}:{'.'.join(first.path)}: object path not supported", detail if len(leaves) > 1 else ""
-    anchors = {leaf.obj for leaf, _, _ in countable}
-    if len(anchors) > 1:
-        return f"AND of {' and '.join(sorted(anchors))} terms needs both on one row (each IOC is counted alone)", detail
-    values: dict[str, set[str]] = {}
-    for _, key, resolved in countable:
-        values.setdefault(key, set()).add(resolved.value)
-    for key, vals in values.items():
-        if len(vals) > 1:
-            return f"AND gives {key} {len(vals)} different values that must all hold on one row", detail
-    if {"network-traffic:dst_ref.value", "network-traffic:src_ref.value"} <= values.keys():
-        return "AND of a source and a destination address needs both on one row (each IOC is counted alone)", detail
-    extra = [leaf for leaf, c in terms if c is None or isinstance(c.resolved, str)]
-    unrelated = [leaf for leaf in extra if not _describes(leaf, anchors)]
-    if unrelated:
-        objs = " and ".join(sorted(anchors | {leaf.obj for leaf in unrelated}))
-        return f"AND of {objs} terms needs both on one row (each IOC is counted alone)", detail
-    notes: list[tuple[str, str]] = []
-    if extra:
-        notes.append((NOTE_DROPPED, "; ".join(str(leaf) for leaf in extra)))
-    iocs: list[Resolved] = []
-    for _, _, resolved in countable:
-        if all((r.type, r.value) != (resolved.type, resolved.value) for r in iocs):
-            iocs.append(resolved)
-    if len(iocs) > 1:
-        notes.append((NOTE_SPLIT, "; ".join(f"{r.type} {r.value}" for r in iocs)))
-    return _Outcome(iocs, notes)
 
 
 def _label(indicator: Any, containers: dict[str, str]) -> str:
@@ -358,18 +140,18 @@ def _indicator(
         report.skipped.append(Skipped(where, pattern, f"pattern_type {indicator.pattern_type!r} is not supported"))
         return
     try:
-        tree = _parse_pattern(pattern, version)
+        tree = parse_pattern(pattern, version)
     except Exception as e:  # the pattern grammar raises its own exception types
         report.skipped.append(Skipped(where, pattern, "invalid STIX pattern", str(e).splitlines()[0]))
         return
-    alternatives = _dnf(tree)
+    alternatives = dnf(tree)
     if isinstance(alternatives, str):
         report.skipped.append(Skipped(where, pattern, alternatives))
         return
-    outcomes = [_conjunction(leaves) for leaves in alternatives]
+    outcomes = [conjunction(leaves) for leaves in alternatives]
     flag = _not_for_detection(indicator, now)
     included: list[tuple[str, str]] = []
-    if flag is not None and any(isinstance(o, _Outcome) for o in outcomes):
+    if flag is not None and any(isinstance(o, Outcome) for o in outcomes):
         if not include_non_detection:
             report.skipped.append(Skipped(where, pattern, *flag))
             return
@@ -378,7 +160,7 @@ def _indicator(
     label = _label(indicator, containers)
     seen: set[tuple[str, str]] = set()
     for outcome in outcomes:
-        if not isinstance(outcome, _Outcome):
+        if not isinstance(outcome, Outcome):
             report.skipped.append(Skipped(where, pattern, *outcome))
             continue
         notes = [*included, *outcome.notes]
