@@ -1,6 +1,7 @@
-"""The resume loop: a scan's partitions one after another in this process, each one resumed
-from the checkpoint when it is there, else computed (parallel over the cores) and checkpointed
-as soon as it is done."""
+"""The resume loop: :func:`resume` takes a scan's partitions from the checkpoint where they are
+there (both runners start with it); :class:`LocalRunner` then computes the rest one after
+another in this process (each one parallel over the cores), checkpointing each as soon as it
+is done."""
 
 from __future__ import annotations
 
@@ -15,28 +16,51 @@ from iocz.scan_types import ScanSettings, Task, decisions
 log = logging.getLogger("iocz.scan")
 
 
+def resume(
+    tasks: list[Task], ckpt: Checkpoint, bar: Progress, *, runs_on: str | None = None
+) -> tuple[dict[tuple[int, int], PartitionCounts], list[Task]]:
+    """The counts the checkpoint holds per (job index, partition), each one advancing ``bar``
+    as resumed, and the tasks still to compute (in order). Says once how many were resumed:
+    when any were, or always (with how many run there) when ``runs_on`` names where the rest
+    run."""
+    done: dict[tuple[int, int], PartitionCounts] = {}
+    todo: list[Task] = []
+    for t in tasks:
+        counts = ckpt.load(t.job_index, t.part)
+        if counts is None:
+            todo.append(t)
+            continue
+        done[(t.job_index, t.part)] = counts
+        bar.advance(rows=t.rows, pbs=0, resumed=True, planned=t.planned_pbs)
+    if runs_on is not None:
+        decisions.info(
+            "%d of %d partitions resumed from the checkpoint; %d run on %s", len(done), len(tasks), len(todo), runs_on
+        )
+    elif done:
+        decisions.info("%d of %d partitions resumed from the checkpoint", len(done), len(tasks))
+    return done, todo
+
+
 class LocalRunner:
     """Partitions one after another in this process (each one parallel over the cores)."""
 
     def run(
         self, tasks: list[Task], settings: ScanSettings, ckpt: Checkpoint, bar: Progress
     ) -> dict[tuple[int, int], PartitionCounts]:
-        """Compute or resume each task in order, checkpointing as it goes."""
-        out: dict[tuple[int, int], PartitionCounts] = {}
+        """Resume what the checkpoint holds, compute the rest in order, checkpointing as it goes."""
+        out, todo = resume(tasks, ckpt, bar)
         for t in tasks:
-            done = ckpt.load(t.job_index, t.part)
-            resumed = done is not None
-            if done is None:
-                _iocz.reset_pbs_count()
-                bar.watch(_iocz.pbs_count)
-                try:
-                    done = count_partition(t.pairs, t.job.qset, settings.grouped, settings.bits, t.kernel, t.bins)
-                finally:
-                    bar.watch(None)
-                ckpt.save(t.job_index, t.part, done)
-            out[(t.job_index, t.part)] = done
-            bar.advance(rows=t.rows, pbs=0 if resumed else _iocz.pbs_count(), resumed=resumed, planned=t.planned_pbs)
-            log.info("job %d (%s) partition %d %s", t.job_index, t.job.column, t.part, "resumed" if resumed else "done")
-        if bar.resumed:
-            decisions.info("%d of %d partitions resumed from the checkpoint", bar.resumed, len(tasks))
+            if (t.job_index, t.part) in out:
+                log.info("job %d (%s) partition %d resumed", t.job_index, t.job.column, t.part)
+        for t in todo:
+            _iocz.reset_pbs_count()
+            bar.watch(_iocz.pbs_count)
+            try:
+                counts = count_partition(t.pairs, t.job.qset, settings.grouped, settings.bits, t.kernel, t.bins)
+            finally:
+                bar.watch(None)
+            ckpt.save(t.job_index, t.part, counts)
+            out[(t.job_index, t.part)] = counts
+            bar.advance(rows=t.rows, pbs=_iocz.pbs_count(), resumed=False, planned=t.planned_pbs)
+            log.info("job %d (%s) partition %d done", t.job_index, t.job.column, t.part)
         return out

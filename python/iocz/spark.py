@@ -27,14 +27,14 @@ from typing import Any, Unpack
 
 import polars as pl
 
-from iocz import _iocz
 from iocz.bundles import Query, Result
 from iocz.checkpoint import Checkpoint, PartitionCounts
 from iocz.engines.spark_frame import SparkSource
 from iocz.partition import count_partition
 from iocz.progress import Progress
 from iocz.scan import scan_source
-from iocz.scan_types import ScanOptions, ScanSettings, Task, decisions
+from iocz.scan_runner import resume
+from iocz.scan_types import ScanOptions, ScanSettings, Task
 
 log = logging.getLogger("iocz.scan")
 
@@ -195,26 +195,32 @@ class TaskStats:
     fhe_seconds: float
 
 
-def run_task(
-    shared: _Shared, task: tuple[int, int, int, str, bytes, tuple[int, int] | None]
-) -> tuple[int, int, PartitionCounts, int, bool, TaskStats]:
-    """On an executor: the counts of one partition (from its checkpoint if already there);
-    returns ``(job, part, counts, PBS spent, resumed, stats)``."""
+@dataclass(frozen=True)
+class TaskOutcome:
+    """What one task sends back to the driver (pickled): the partition, its counts and stats."""
+
+    job: int
+    part: int
+    counts: PartitionCounts
+    stats: TaskStats
+
+
+def run_task(shared: _Shared, task: tuple[int, int, int, str, bytes, tuple[int, int] | None]) -> TaskOutcome:
+    """On an executor: the counts of one partition (from its checkpoint if already there)."""
     job, part, set_index, kernel, pairs, bins = task
     loaded = shared.query_file in _QUERIES
     os.environ.setdefault("RAYON_NUM_THREADS", str(shared.threads))  # before the first FHE work
     ckpt = Checkpoint(Path(shared.checkpoint) if shared.checkpoint else None, shared.signature, claim=False)
     done = ckpt.load(job, part)
     if done is not None:
-        return job, part, done, 0, True, TaskStats(os.getpid(), 0.0, 0.0)
+        return TaskOutcome(job, part, done, TaskStats(os.getpid(), 0.0, 0.0))
     query = _query(shared)
     load = 0.0 if loaded else _LOAD_SECONDS[shared.query_file]
     start = time.perf_counter()
-    _iocz.reset_pbs_count()
     frame = pl.read_ipc(pairs)
     counts = count_partition(frame, query.sets[set_index], shared.grouped, shared.bits, kernel, bins)  # type: ignore[arg-type]
     ckpt.save(job, part, counts)
-    return job, part, counts, _iocz.pbs_count(), False, TaskStats(os.getpid(), load, time.perf_counter() - start)
+    return TaskOutcome(job, part, counts, TaskStats(os.getpid(), load, time.perf_counter() - start))
 
 
 class SparkRunner:
@@ -248,18 +254,7 @@ class SparkRunner:
         self, tasks: list[Task], settings: ScanSettings, ckpt: Checkpoint, bar: Progress
     ) -> dict[tuple[int, int], PartitionCounts]:
         """Resume what the checkpoint holds, run the rest on the executors."""
-        out: dict[tuple[int, int], PartitionCounts] = {}
-        todo = []
-        for t in tasks:
-            done = ckpt.load(t.job_index, t.part)
-            if done is None:
-                todo.append(t)
-                continue
-            out[(t.job_index, t.part)] = done
-            bar.advance(rows=t.rows, pbs=0, resumed=True, planned=t.planned_pbs)
-        decisions.info(
-            "%d of %d partitions resumed from the checkpoint; %d run on Spark", len(out), len(tasks), len(todo)
-        )
+        out, todo = resume(tasks, ckpt, bar, runs_on="Spark")
         if not todo:
             return out
         sc = self.spark.sparkContext
@@ -279,7 +274,7 @@ class SparkRunner:
             sink = t.pairs.write_ipc(None)
             payloads.append((t.job_index, t.part, t.job.set_index, t.kernel, sink.getvalue(), t.bins))
         group = f"iocz-{settings.signature}-{time.time_ns()}"
-        results: list[Any] = []
+        results: list[TaskOutcome] = []
         failure: list[BaseException] = []
 
         def collect() -> None:
@@ -309,15 +304,15 @@ class SparkRunner:
             raise ValueError(f"a Spark task failed: {_task_error(failure[0])}") from failure[0]
         for _ in range(len(todo) - seen):
             bar.advance(rows=mean_rows, pbs=mean_pbs, resumed=False, planned=mean_pbs)
-        self.stats = [r[5] for r in results]
+        self.stats = [r.stats for r in results]
         loads = [st.load_seconds for st in self.stats if st.load_seconds]
         log.info(
             "%d tasks on %d executor processes; query bundle loaded %d times (%.1f s), FHE %.1f s",
             len(self.stats), len({st.pid for st in self.stats}), len(loads), sum(loads),
             sum(st.fhe_seconds for st in self.stats),
         )  # fmt: skip
-        for job, part, counts, *_ in results:
-            out[(job, part)] = counts
+        for r in results:
+            out[(r.job, r.part)] = r.counts
         return out
 
 
