@@ -136,9 +136,8 @@ def main() -> int:
     enc = ck.encrypt_set(iocs, hashes=args.hashes, kernel=request, lookup_bits=args.lookup_bits)
     encrypt_seconds = time.perf_counter() - t
     column = df["sha256"]
-    kernel, reason, _, _, _, table_bits = iocz._iocz.choose_kernel(  # table_bits: window bits
-        column, enc.set_id, args.bits, 1, "exact", args.kernel
-    )
+    choice = iocz._iocz.choose_kernel(column, enc.set_id, args.bits, 1, "exact", args.kernel)
+    kernel, reason, table_bits = choice.kernel, choice.reason, choice.window_bits
     stride = max(1, enc.slots // args.sample_slots) if args.sample_slots and kernel == "scan" else 1
     log(f"set: {enc!r}; kernel {kernel} ({reason}); slot stride {stride}")
 

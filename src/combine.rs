@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::kernels::{self, counter, counter::sum_counts};
 use crate::keys::ServerKey;
 use crate::params;
-use crate::released::Layout;
+use crate::released::{Layout, TotalKind};
 use crate::wire::envelope::{self, check_key, Kind};
 use crate::wire::ids::{KeyId, SetId};
 
@@ -164,13 +164,16 @@ pub fn total(key: &ServerKey, counts: &[u8]) -> Result<Vec<u8>> {
 /// Release the final counts of one (set, column, group): sealed per-IOC counts and their sealed
 /// total become one compressed object of `bits`-bit counts ([`crate::released`]), every block
 /// re-randomised and refreshed ([`crate::kernels::release`]). `max_rows` (the rows scanned,
-/// public) decides whether a count could exceed `2^bits − 1` and must saturate.
+/// public) decides whether a count could exceed `2^bits − 1` and must saturate. An empty
+/// `total` releases none: the agency sums the per-IOC counts when `one_candidate` (every row
+/// has at most one candidate), else the rows matching any IOC were not counted.
 pub fn release(
     key: &ServerKey,
     per_ioc: &[u8],
     total: &[u8],
     bits: usize,
     max_rows: u64,
+    one_candidate: bool,
 ) -> Result<Vec<u8>> {
     if !params::RELEASE_WIDTHS.contains(&bits) {
         return Err(Error::InvalidInput(format!(
@@ -184,11 +187,18 @@ pub fn release(
             "{max_rows} rows exceed what {bits}-bit counts can hold"
         )));
     }
+    let kind = match (total.is_empty(), one_candidate) {
+        (false, _) => TotalKind::Released,
+        (true, true) => TotalKind::Summed,
+        (true, false) => TotalKind::Uncounted,
+    };
     if envelope::peek(per_ioc)?.0.kind == Kind::Gated {
-        return release_gated(key, per_ioc, total, bits, saturate);
+        return release_gated(key, per_ioc, total, kind, bits, saturate);
     }
     let (set, mut counts) = counts_radix(per_ioc, key)?;
-    counts.push(count_radix(total, key)?);
+    if kind == TotalKind::Released {
+        counts.push(count_radix(total, key)?);
+    }
     let released = kernels::release::release(
         key.shortint(),
         key.rerandomization(),
@@ -198,7 +208,7 @@ pub fn release(
     );
     let layout = Layout {
         per_bin: false,
-        summed_total: false,
+        total: kind,
     };
     crate::released::seal(key.id(), set, bits, &released, layout, key.compression())
 }
@@ -206,11 +216,12 @@ pub fn release(
 /// Release gated per-bin lookup counts: their first `bits / 2` blocks are already released
 /// (re-randomised and bootstrapped by the gate; the weights were clamped in the clear, so no
 /// saturation step); every bin must have been counted. `total`: a sealed count (released as
-/// usual, for several-candidate types) or empty (the agency sums the per-bin counts).
+/// usual, for several-candidate types) or empty (`kind` says why).
 fn release_gated(
     key: &ServerKey,
     per_ioc: &[u8],
     total: &[u8],
+    kind: TotalKind,
     bits: usize,
     saturate: bool,
 ) -> Result<Vec<u8>> {
@@ -233,8 +244,7 @@ fn release_gated(
             Ok(RadixCiphertext::from(blocks[..keep].to_vec()))
         })
         .collect::<Result<Vec<_>>>()?;
-    let summed_total = total.is_empty();
-    if !summed_total {
+    if kind == TotalKind::Released {
         let released = kernels::release::release(
             key.shortint(),
             key.rerandomization(),
@@ -246,7 +256,7 @@ fn release_gated(
     }
     let layout = Layout {
         per_bin: true,
-        summed_total,
+        total: kind,
     };
     crate::released::seal(key.id(), set, bits, &counts, layout, key.compression())
 }
@@ -347,7 +357,7 @@ mod tests {
         };
         let total = |n: u64| ciphertexts::seal_count(id, &radix(n)).unwrap();
         let released = |slots: &[u64], t: u64, bits: usize, rows: u64| {
-            let bytes = release(&k.server, &per_ioc(slots), &total(t), bits, rows).unwrap();
+            let bytes = release(&k.server, &per_ioc(slots), &total(t), bits, rows, true).unwrap();
             (k.client.decrypt(&bytes).unwrap(), bytes)
         };
         let expect = |bits: usize, per_slot: &[u64], total: u64| Decrypted::Released {
@@ -355,7 +365,7 @@ mod tests {
             bits,
             per_bin: false,
             per_slot: per_slot.to_vec(),
-            total,
+            total: Some(total),
         };
         let (wide, bytes) = released(&[0, 5, 70_000, 3], 70_008, 32, 70_008);
         assert_eq!(wide, expect(32, &[0, 5, 70_000, 3], 70_008));
@@ -366,9 +376,19 @@ mod tests {
         assert_eq!(fits, expect(16, &[0, 5, 65_534], 65_535));
         let (small, small_bytes) = released(&[1, 2], 3, 16, 3);
         assert_eq!(small, expect(16, &[1, 2], 3));
-        let e = release(&k.server, &per_ioc(&[1]), &total(1), 8, 1).unwrap_err();
+        // No total: summed by the agency (one candidate per row) or not counted (several).
+        for (one_candidate, want) in [(true, Some(3)), (false, None)] {
+            let bytes = release(&k.server, &per_ioc(&[1, 2]), &[], 16, 3, one_candidate).unwrap();
+            match k.client.decrypt(&bytes).unwrap() {
+                Decrypted::Released {
+                    per_slot, total, ..
+                } => assert_eq!((per_slot, total), (vec![1, 2], want)),
+                other => panic!("{other:?}"),
+            }
+        }
+        let e = release(&k.server, &per_ioc(&[1]), &total(1), 8, 1, true).unwrap_err();
         assert!(e.to_string().contains("count width"), "{e}");
-        let e = release(&k.server, &per_ioc(&[1]), &total(1), 32, 1 << 33).unwrap_err();
+        let e = release(&k.server, &per_ioc(&[1]), &total(1), 32, 1 << 33, true).unwrap_err();
         assert!(e.to_string().contains("exceed"), "{e}");
         let mut flipped = small_bytes.clone();
         let n = flipped.len();

@@ -22,7 +22,7 @@ use crate::ciphertexts;
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::params;
-use crate::released;
+use crate::released::{self, TotalKind};
 use crate::wire::envelope::{self, check_key, Kind};
 use crate::wire::ids::{KeyId, SetId};
 
@@ -83,10 +83,10 @@ impl ClientKey {
     /// key): lookup queries' GGSWs and tags are encrypted under it.
     pub fn glwe_secret_key(&self) -> GlweSecretKeyOwned<u64> {
         match self.int.clone().into_raw_parts().atomic_pattern {
-            tfhe::shortint::client_key::atomic_pattern::AtomicPatternClientKey::Standard(s) => {
+            tfhe::shortint::client_key::atomic_pattern::AtomicPatternClientKey::KeySwitch32(s) => {
                 s.into_raw_parts().0
             }
-            _ => unreachable!("the pinned parameters use the standard atomic pattern"),
+            _ => unreachable!("the pinned parameters use the KS32 atomic pattern"),
         }
     }
 
@@ -122,7 +122,8 @@ impl ClientKey {
         let key = Self::from_hl(id, hl)?;
         if key.int.parameters() != params::COMPUTE.into() {
             return Err(Error::Format(format!(
-                "client key {id} does not use iocz's pinned parameters ({})",
+                "client key {id} does not use iocz's pinned parameters ({}): it was made by \
+                 an older iocz or another tool; make a new key pair with `iocz keygen`",
                 params::PARAMETER_SET
             )));
         }
@@ -201,14 +202,12 @@ impl ClientKey {
                 let (_, released) = released::open(bytes)?;
                 let mut values = released.decrypt(&self.packing_key)?;
                 let max = (1u64 << released.bits()) - 1;
-                let total = if released.summed_total() {
+                let total = match released.total() {
                     // At most one candidate per row: rows matching any IOC = Σ per-IOC counts
                     // (saturating like a released count: "at least" 2^bits − 1).
-                    values.iter().sum::<u64>().min(max)
-                } else {
-                    values
-                        .pop()
-                        .expect("conformance: a total follows the slots")
+                    TotalKind::Summed => Some(values.iter().sum::<u64>().min(max)),
+                    TotalKind::Released => values.pop(),
+                    TotalKind::Uncounted => None,
                 };
                 Decrypted::Released {
                     set: released.set(),
@@ -274,8 +273,9 @@ pub enum Decrypted {
         per_bin: bool,
         /// Count of each slot or bin (dummies included).
         per_slot: Vec<u64>,
-        /// Rows matching at least one IOC.
-        total: u64,
+        /// Rows matching at least one IOC; None when the company did not count them (rows with
+        /// several candidates, opt-in).
+        total: Option<u64>,
     },
 }
 

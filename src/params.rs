@@ -4,23 +4,28 @@
 use tfhe::shortint::parameters::v1_7::{
     V1_7_COMP_PARAM_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128,
     V1_7_PARAM_KEYSWITCH_PKE_TO_SMALL_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128_ZKV2,
-    V1_7_PARAM_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128,
+    V1_7_PARAM_MESSAGE_2_CARRY_2_KS32_PBS_TUNIFORM_2M128,
     V1_7_PARAM_PKE_TO_SMALL_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128_ZKV2,
 };
 use tfhe::shortint::parameters::{
-    ClassicPBSParameters, CompactPublicKeyEncryptionParameters, CompressionParameters,
+    CompactPublicKeyEncryptionParameters, CompressionParameters, KeySwitch32PBSParameters,
     ReRandomizationParameters, ShortintKeySwitchingParameters,
 };
+use tfhe::shortint::AtomicPatternKind;
 use tfhe::{Config, ConfigBuilder};
 
 /// Human-readable name of the pinned parameter set (shown in reprs and docs).
-pub const PARAMETER_SET: &str = "V1_7_PARAM_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128 \
+pub const PARAMETER_SET: &str = "V1_7_PARAM_MESSAGE_2_CARRY_2_KS32_PBS_TUNIFORM_2M128 \
      + V1_7_PARAM_PKE_TO_SMALL_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128_ZKV2 \
      + V1_7_COMP_PARAM_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128 + rerand DerivedCPKWithoutKeySwitch";
 
 /// Compute parameters: 2 message bits + 2 carry bits per block, TUniform noise,
-/// 128-bit security, p-fail 2^-129.58 (tfhe-rs 1.7 `v1_7` set).
-pub const COMPUTE: ClassicPBSParameters = V1_7_PARAM_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128;
+/// 128-bit security, p-fail 2^-129.58 (tfhe-rs 1.7 `v1_7` set). KS32 atomic pattern: the key
+/// switch outputs 32-bit LWEs (dimension 918), the bootstrap (GLWE 1 × 2048, one level of
+/// base 2^23) is the classic set's, so ciphertexts, compression and re-randomisation are too.
+pub const COMPUTE: KeySwitch32PBSParameters = V1_7_PARAM_MESSAGE_2_CARRY_2_KS32_PBS_TUNIFORM_2M128;
+/// The atomic pattern of [`COMPUTE`]: every block iocz makes or reads carries it.
+pub const ATOMIC_PATTERN: AtomicPatternKind = AtomicPatternKind::KeySwitch32;
 /// Dedicated compact public key encryption parameters (LWE dimension 2048).
 pub const PKE: CompactPublicKeyEncryptionParameters =
     V1_7_PARAM_PKE_TO_SMALL_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128_ZKV2;
@@ -30,7 +35,7 @@ pub const PKE_KEYSWITCH: ShortintKeySwitchingParameters =
 
 /// List compression of released counts: 256 blocks packed per GLWE (k = 4, N = 256), stored
 /// on 12 bits; 128-bit security, p-fail 2^-129.275 (tfhe-rs 1.7 `v1_7` set). The three sets
-/// above and this one are exactly tfhe's `V1_7_META_PARAM_CPU_2_2_KS_PBS_PKE_TO_SMALL_ZKV2_TUNIFORM_2M128`
+/// above and this one are exactly tfhe's `V1_7_META_PARAM_CPU_2_2_KS32_PBS_PKE_TO_SMALL_ZKV2_TUNIFORM_2M128`
 /// without its noise-squashing part.
 pub const COMPRESSION: CompressionParameters =
     V1_7_COMP_PARAM_MESSAGE_2_CARRY_2_KS_PBS_TUNIFORM_2M128;

@@ -18,7 +18,7 @@ use tfhe::named::Named;
 use tfhe::shortint::ciphertext::{CompressedCiphertextList, Degree};
 use tfhe::shortint::list_compression::CompressionKey;
 use tfhe::shortint::parameters::{CompressedCiphertextConformanceParams, NoiseLevel};
-use tfhe::shortint::{AtomicPatternKind, Ciphertext, PBSOrder};
+use tfhe::shortint::Ciphertext;
 use tfhe_versionable::{Upgrade, Version, Versionize, VersionsDispatch};
 
 use crate::error::{Error, Result};
@@ -44,8 +44,39 @@ pub struct ReleasedCounts {
     /// No released total: every row has at most one candidate, so the rows matching any IOC
     /// are the sum of the per-IOC counts, which the agency adds after decryption.
     summed_total: bool,
+    /// No released total: rows have several candidates and the company did not count the rows
+    /// matching any IOC (an opt-in when it costs more than the per-IOC counts).
+    uncounted_total: bool,
     /// `(slots [+ 1]) × bits / 2` blocks: slot counts in order, then the total if released.
     list: CompressedCiphertextList,
+}
+
+/// [`ReleasedCounts`] before uncounted totals.
+#[derive(Version)]
+#[allow(missing_docs)]
+pub struct ReleasedCountsV1 {
+    set: u64,
+    bits: u32,
+    slots: u32,
+    per_bin: bool,
+    summed_total: bool,
+    list: CompressedCiphertextList,
+}
+
+impl Upgrade<ReleasedCounts> for ReleasedCountsV1 {
+    type Error = std::convert::Infallible;
+
+    fn upgrade(self) -> std::result::Result<ReleasedCounts, Self::Error> {
+        Ok(ReleasedCounts {
+            set: self.set,
+            bits: self.bits,
+            slots: self.slots,
+            per_bin: self.per_bin,
+            summed_total: self.summed_total,
+            uncounted_total: false,
+            list: self.list,
+        })
+    }
 }
 
 /// [`ReleasedCounts`] before lookup bins (always per slot, always with a total).
@@ -58,11 +89,11 @@ pub struct ReleasedCountsV0 {
     list: CompressedCiphertextList,
 }
 
-impl Upgrade<ReleasedCounts> for ReleasedCountsV0 {
+impl Upgrade<ReleasedCountsV1> for ReleasedCountsV0 {
     type Error = std::convert::Infallible;
 
-    fn upgrade(self) -> std::result::Result<ReleasedCounts, Self::Error> {
-        Ok(ReleasedCounts {
+    fn upgrade(self) -> std::result::Result<ReleasedCountsV1, Self::Error> {
+        Ok(ReleasedCountsV1 {
             set: self.set,
             bits: self.bits,
             slots: self.slots,
@@ -78,7 +109,8 @@ impl Upgrade<ReleasedCounts> for ReleasedCountsV0 {
 #[allow(missing_docs)]
 pub enum ReleasedCountsVersions {
     V0(ReleasedCountsV0),
-    V1(ReleasedCounts),
+    V1(ReleasedCountsV1),
+    V2(ReleasedCounts),
 }
 
 impl Named for ReleasedCounts {
@@ -105,12 +137,15 @@ impl ParameterSetConformant for ReleasedCounts {
             carry_modulus: params::COMPUTE.carry_modulus,
             degree: Degree::new(params::COMPUTE.message_modulus.0 - 1),
             noise_level: NoiseLevel::NOMINAL,
-            atomic_pattern: AtomicPatternKind::Standard(PBSOrder::KeyswitchBootstrap),
+            atomic_pattern: params::ATOMIC_PATTERN,
         };
         RELEASE_WIDTHS.contains(&(self.bits as usize))
             && self.slots as usize <= MAX_SET_SLOTS
             && self.list.len()
-                == (self.slots as usize + usize::from(!self.summed_total)) * self.bits as usize / 2
+                == (self.slots as usize + usize::from(self.total() == TotalKind::Released))
+                    * self.bits as usize
+                    / 2
+            && !(self.summed_total && self.uncounted_total)
             && self.list.is_conformant(&packed)
     }
 }
@@ -136,9 +171,13 @@ impl ReleasedCounts {
         self.per_bin
     }
 
-    /// Whether the total is the agency's sum of the per-IOC counts (none was released).
-    pub fn summed_total(&self) -> bool {
-        self.summed_total
+    /// What stands for the rows matching any IOC.
+    pub fn total(&self) -> TotalKind {
+        match (self.summed_total, self.uncounted_total) {
+            (true, _) => TotalKind::Summed,
+            (false, true) => TotalKind::Uncounted,
+            (false, false) => TotalKind::Released,
+        }
     }
 
     /// The packed GLWEs of the list. tfhe 1.7 keeps them crate-private, so they are read
@@ -204,17 +243,30 @@ impl ReleasedCounts {
     }
 }
 
+/// What stands for the rows matching any IOC in released counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TotalKind {
+    /// A released count follows the per-IOC counts.
+    Released,
+    /// None released: every row has at most one candidate, so the agency sums the per-IOC
+    /// counts after decryption.
+    Summed,
+    /// None released: rows have several candidates and the company did not count it (opt-in).
+    Uncounted,
+}
+
 /// How a list of released counts reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Layout {
     /// The counts are per lookup bin, not per cuckoo slot.
     pub per_bin: bool,
-    /// No total follows the counts: the agency sums them.
-    pub summed_total: bool,
+    /// Whether a total follows the counts, and if not why.
+    pub total: TotalKind,
 }
 
-/// Compress released `counts` (per-slot or per-bin counts, then the total unless
-/// `layout.summed_total`; each `bits / 2` fresh blocks) of set `set` into one sealed object.
+/// Compress released `counts` (per-slot or per-bin counts, then the total if
+/// `layout.total` is [`TotalKind::Released`]; each `bits / 2` fresh blocks) of set `set` into
+/// one sealed object.
 pub fn seal(
     id: KeyId,
     set: SetId,
@@ -223,7 +275,7 @@ pub fn seal(
     layout: Layout,
     key: &CompressionKey,
 ) -> Result<Vec<u8>> {
-    let total = usize::from(!layout.summed_total);
+    let total = usize::from(layout.total == TotalKind::Released);
     if counts.len() <= total || counts.iter().any(|c| c.blocks().len() != bits / 2) {
         return Err(Error::InvalidInput(format!(
             "released counts need {} blocks each{}",
@@ -237,7 +289,8 @@ pub fn seal(
         bits: bits as u32,
         slots: (counts.len() - total) as u32,
         per_bin: layout.per_bin,
-        summed_total: layout.summed_total,
+        summed_total: layout.total == TotalKind::Summed,
+        uncounted_total: layout.total == TotalKind::Uncounted,
         list: key.compress_ciphertexts_into_list(&blocks),
     };
     envelope::seal(Kind::Released, id, &released, MAX_RELEASED_BYTES)

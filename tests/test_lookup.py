@@ -12,6 +12,7 @@ import iocz
 import polars as pl
 import pytest
 from conftest import DATA, Keys
+from iocz.describe import decrypted_facts, result_facts, text_lines
 
 ABSENT = "5f" * 32
 
@@ -91,18 +92,19 @@ def test_empty_and_null_columns_count_zero(keys: Keys) -> None:
 def test_automatic_choice_and_its_grounds(keys: Keys) -> None:
     many = pl.Series("h", [f"{i:064x}" for i in range(3000)])
     enc = keys.client.encrypt_set(["ab" * 32], lookup_bits=12)
-    kernel, reason, scan_pbs, lookup_pbs, _, window_bits = iocz._iocz.choose_kernel(many, enc.set_id, 64)
+    c = iocz._iocz.choose_kernel(many, enc.set_id, 64)
     # 1 IOC: 2 bins holding every value; 3,000 values need 4 windows of 2,048 cells at 70 % load.
-    assert kernel == "lookup" and lookup_pbs is not None and lookup_pbs < scan_pbs and window_bits == 2
-    assert "predicted" in reason
+    assert c.kernel == "lookup" and c.lookup_pbs is not None and c.lookup_pbs < c.scan_pbs and c.window_bits == 2
+    assert "predicted" in c.reason and c.per_ioc_pbs == c.lookup_pbs
+    assert c.total_pbs is None, "one candidate per row: the total is the per-IOC counts' sum"
     scan_only = keys.client.encrypt_set(["ab" * 32], kernel="scan")
-    kernel, reason, *_ = iocz._iocz.choose_kernel(many, scan_only.set_id, 64)
-    assert kernel == "scan" and "no lookup part" in reason
+    c = iocz._iocz.choose_kernel(many, scan_only.set_id, 64)
+    assert c.kernel == "scan" and "no lookup part" in c.reason and c.per_ioc_pbs == c.scan_pbs
     # Values beyond what the query's lookup size covers fall back to the scan kernel.
     too_many = pl.Series("h", [f"{i:064x}" for i in range(6000)])
     small = keys.client.encrypt_set(["ab" * 32], lookup_bits=11)
-    kernel, reason, *_ = iocz._iocz.choose_kernel(too_many, small.set_id, 64)
-    assert kernel == "scan" and "exceed" in reason
+    c = iocz._iocz.choose_kernel(too_many, small.set_id, 64)
+    assert c.kernel == "scan" and "exceed" in c.reason
     with pytest.raises(ValueError, match="no lookup part"):
         iocz._iocz.choose_kernel(many, scan_only.set_id, 64, kernel="lookup")
 
@@ -136,3 +138,31 @@ def test_bins_are_partitions_and_resume(keys: Keys, process_logs: pl.DataFrame, 
         for ioc in planted + [ABSENT]:
             assert got[ioc] == truth.filter(pl.col("sha256") == ioc)["len"].sum(), ioc
         assert out.totals["rows_matching_any"].to_list() == [sum(got.values())]
+
+
+def test_rows_matching_any_is_counted_only_when_cheap_or_asked(
+    keys: Keys, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Substrings (many candidates per row): the rows-matching-any total costs a scan over every
+    candidate window. By default it is counted only when cheap; its predicted cost is logged
+    and the result says it was not counted; ``any_total=True`` counts it exactly."""
+    cmd = pl.read_parquet(DATA / "cmdline_events.parquet", columns=["cmdline"]).head(12)
+    frags = ["system32", "exe"]
+    query = iocz.Query.create(keys.client, [iocz.Ioc("substring", f) for f in frags], kernel="lookup")
+    manifest = query.save(tmp_path / "q.iocz", manifest_dir=tmp_path / "queries")
+    low = cmd["cmdline"].str.to_lowercase()
+    truth = int((low.str.contains("system32", literal=True) | low.str.contains("exe", literal=True)).sum())
+    choice = iocz._iocz.choose_kernel(cmd["cmdline"], query.sets[0].set.set_id, 64, match="exact")
+    assert choice.total_pbs is not None and choice.total_pbs > 2 * choice.per_ioc_pbs
+    with caplog.at_level("INFO", logger="iocz.plan"):
+        skipped = iocz.scan(cmd, query, {"substring": "cmdline"}, bits=64, progress=False, any_total=False)
+    assert "rows matching any IOC not counted" in caplog.text and f"~{choice.total_pbs} PBS" in caplog.text
+    assert skipped.metadata["uncounted_totals"] == [[0, "cmdline", choice.total_pbs]]
+    out = skipped.decrypt(keys.client, manifest=manifest)
+    assert out.totals["rows_matching_any"].to_list() == [None]
+    assert out.counts.filter(pl.col("ioc") == "exe")["count"].item() == int(low.str.contains("exe", literal=True).sum())
+    assert any("not counted" in line for line in text_lines(result_facts(skipped)))
+    assert any("not counted" in line for line in text_lines(decrypted_facts(out)))
+    counted = iocz.scan(cmd, query, {"substring": "cmdline"}, bits=64, progress=False, any_total=True)
+    assert counted.metadata["uncounted_totals"] == []
+    assert counted.decrypt(keys.client, manifest=manifest).totals["rows_matching_any"].to_list() == [truth]

@@ -122,6 +122,7 @@ def _scan(args: argparse.Namespace) -> int:
         "checkpoint": checkpoint,
         "partition_size": args.partition_size,
         "kernel": args.kernel,
+        "any_total": args.any_total,
         "bits": args.bits,
         "progress": not args.no_progress,
         "force": args.force,

@@ -38,8 +38,8 @@ def print_written_query(q: Query, out: str, seconds: float, mpath: Path) -> None
 
 
 def print_decrypted(out: Decrypted, fmt: str) -> None:
-    """Decrypted counts as ``json``, ``csv`` (per-IOC rows, then the totals as ioc "*") or a
-    ``table`` under the scan's metadata and data quality."""
+    """Decrypted counts as ``json``, ``csv`` (per-IOC rows, then the totals as ioc "*"; an
+    empty count: not counted, opt-in) or a ``table`` under the scan's metadata and data quality."""
     if fmt == "json":
         print(out.to_json())
     elif fmt == "csv":

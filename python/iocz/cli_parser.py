@@ -212,6 +212,22 @@ def build_parser() -> argparse.ArgumentParser:
         choices=list(_iocz.KERNELS),
         help="per-IOC counts: auto (default, the cheaper predicted of those the query allows), scan or lookup",
     )
+    totals = p.add_mutually_exclusive_group()
+    totals.add_argument(
+        "--any-total",
+        dest="any_total",
+        action="store_const",
+        const=True,
+        help="always count the rows matching any IOC of types with several candidates per row (subdomains, CIDR, "
+        "substrings); by default only when it costs at most twice the per-IOC counts (its cost is shown)",
+    )
+    totals.add_argument(
+        "--no-any-total",
+        dest="any_total",
+        action="store_const",
+        const=False,
+        help="never count them (the per-IOC counts only)",
+    )
     p.add_argument(
         "--force",
         action="store_true",

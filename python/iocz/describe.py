@@ -249,13 +249,15 @@ def result_facts(r: Result, file_size: int | None = None, limit: int | None = No
     for c in shown:
         info = _iocz.EncryptedValue.from_bytes(c.released).released_info()
         group = (repr(c.group),) if grouped else ()
-        if info.get("per_bin"):
-            total = (
-                "rows matching any IOC summed by the agency" if info.get("summed_total") else "rows matching any IOC"
-            )
-            counts = f"{info['slots']} per-bin lookup counts (dummy bins included) + {total}"
+        if info.get("uncounted_total"):
+            total = "rows matching any IOC not counted (opt-in: --any-total)"
+        elif info.get("summed_total"):
+            total = "rows matching any IOC summed by the agency"
         else:
-            counts = f"{info['slots']} per-IOC counts (dummy slots included) + rows matching any IOC"
+            total = "rows matching any IOC"
+        per_bin = info.get("per_bin")
+        kind = "per-bin lookup counts (dummy bins included)" if per_bin else "per-IOC counts (dummy slots included)"
+        counts = f"{info['slots']} {kind} + {total}"
         rows.append(
             (
                 str(c.set_index),
@@ -272,7 +274,9 @@ def result_facts(r: Result, file_size: int | None = None, limit: int | None = No
     return Facts(f"result {r.fingerprint or '(unsaved)'} for query {r.query}", fields, parts)
 
 
-def _count(n: int, saturated: bool) -> str:
+def _count(n: int | None, saturated: bool) -> str:
+    if n is None:
+        return "not counted (opt-in: --any-total)"
     return f">= {n:,}" if saturated else f"{n:,}"
 
 

@@ -8,10 +8,6 @@ from typing import Any
 import polars as pl
 
 from iocz import _iocz
-
-# count_partition uses the `.fhe` expression namespace (pl.col(...).fhe), which importing
-# iocz.expr registers: imported here for that side effect, not left to another import of it.
-from iocz import expr as _fhe_namespace  # noqa: F401
 from iocz.bundles import QuerySet
 from iocz.checkpoint import PartitionCounts
 from iocz.engines.base import PAIR_GROUP, PAIR_VALUE, PAIR_WEIGHT
@@ -38,26 +34,19 @@ def count_partition(
     bits: Bits,
     kernel: KernelName,
     bins: tuple[int, int] | None = None,
+    any_total: bool = True,
 ) -> PartitionCounts:
     """Encrypted (per-IOC, total) partial counts of the pairs ``frame`` (value, [group,] weight),
-    per group key. With groups every comparison runs once for all groups (each group only
-    weighs them). ``bins``: a lookup partition is a range of lookup bins over all the pairs."""
+    per group key (None without groups). Every comparison runs once for all groups (each group
+    only weighs them). ``bins``: a lookup partition is a range of lookup bins over all the pairs.
+    ``any_total`` False: rows with several candidates get no rows-matching-any total (empty)."""
     values, weights = frame.get_column(PAIR_VALUE), frame.get_column(PAIR_WEIGHT)
-    if grouped or kernel == "lookup":
-        if grouped:
-            groups, keys = _group_indices(frame)
-        else:
-            groups, keys = pl.zeros(frame.height, dtype=pl.UInt32, eager=True), [None]
-        counts = _iocz.count_grouped(
-            values, groups, len(keys), qset.set.set_id, bits, 0, qset.match, kernel, weights, bins
-        )
-        return dict(zip(keys, counts, strict=True))
-    col = pl.col(PAIR_VALUE).fhe
-    opts: dict[str, Any] = {"match": qset.match, "bits": bits, "kernel": kernel, "weights": PAIR_WEIGHT}
-    per_ioc = col.count_per_ioc(qset.set, **opts).alias("per_ioc")
-    single = qset.set.single_candidate(qset.match)
-    any_ioc = col.count_in(qset.set, **opts).alias("total")
-    row = frame.select([per_ioc] if single else [per_ioc, any_ioc]).row(0, named=True)
-    # One candidate per row: rows matching any IOC = Σ per-IOC counts (no second pass).
-    total = _iocz.total_count(row["per_ioc"]) if single else row["total"]
-    return {None: (row["per_ioc"], total)}
+    # Ungrouped = one group: one path for every kernel, stoppable by Ctrl-C in the Rust core.
+    if grouped:
+        groups, keys = _group_indices(frame)
+    else:
+        groups, keys = pl.zeros(frame.height, dtype=pl.UInt32, eager=True), [None]
+    counts = _iocz.count_grouped(
+        values, groups, len(keys), qset.set.set_id, bits, 0, qset.match, kernel, weights, bins, any_total=any_total
+    )
+    return dict(zip(keys, counts, strict=True))

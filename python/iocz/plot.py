@@ -41,7 +41,7 @@ def _bars(d: Decrypted, by: Literal["ioc", "group"]) -> pl.DataFrame:
         frame = frame.with_columns(short=pl.col("ioc").map_elements(_short, return_dtype=pl.String))
         frame = frame.with_columns(name=name.otherwise(pl.col("short")))
     elif by == "group":
-        frame, value = d.totals, "rows_matching_any"
+        frame, value = d.totals.drop_nulls("rows_matching_any"), "rows_matching_any"
         frame = frame.with_columns(name=pl.col("group").fill_null("all rows"))
     else:
         raise ValueError(f'by must be "ioc" or "group", not {by!r}')

@@ -126,7 +126,8 @@ class Result:
             per_ioc, total, bits = released
             full = 2**bits - 1
             base = {"group": c.group, "type": ms["type"], "column": c.column}
-            totals.append({**base, "rows_matching_any": total, "saturated": total >= full})
+            # None: rows with several candidates whose total the company did not count (opt-in).
+            totals.append({**base, "rows_matching_any": total, "saturated": total is not None and total >= full})
             for ioc, n in per_ioc.items():
                 info = ms["iocs"].get(ioc, {})
                 label = "; ".join(info.get("labels", []))

@@ -90,6 +90,14 @@ def scan(
     metadata (``kernels``). ``"scan"`` or ``"lookup"`` force one. A lookup job's partitions
     (checkpoints, Spark tasks) are ranges of its bins.
 
+    Rows matching any IOC: free where every row has one candidate (hashes, IPs, exact
+    domains: the sum of the per-IOC counts). Where rows have several (subdomains, CIDR,
+    substrings) it takes a scan over every distinct candidate, which can cost far more than
+    the per-IOC counts: ``any_total=None`` (default) counts it when that costs at most twice the
+    per-IOC counts or at most ``AUTO_TOTAL_PBS`` PBS, else logs its cost on ``iocz.plan`` and
+    leaves it out (the result says "not counted", metadata ``uncounted_totals``);
+    ``any_total=True`` always counts it, ``False`` never.
+
     The company's control (docs/COMPANY.md): ``policy`` (a :class:`iocz.policy.Policy`, a TOML
     file, or None: no checks) is checked before any FHE work and raises
     :class:`iocz.policy.PolicyRefused` (one violation per broken rule); ``sources`` names the
@@ -116,6 +124,7 @@ def scan_source(
     force: bool = False,
     strict: bool = False,
     kernel: KernelName = "auto",
+    any_total: bool | None = None,
     policy: PolicyLike = None,
     ledger: str | os.PathLike[str] | None = None,
     sources: Sequence[str] | None = None,
@@ -156,12 +165,17 @@ def scan_source(
     for q in quality:
         enforce(q, force=force, strict=strict)
     pairs = [canonical(cleaned(p, q), j.qset.ioc_type, grouped) for p, q, j in zip(raw, quality, jobs, strict=True)]
-    kernels = [choose_kernel(p, j, grouped, bits, kernel) for p, j in zip(pairs, jobs, strict=True)]
+    kernels = [choose_kernel(p, j, grouped, bits, kernel, any_total) for p, j in zip(pairs, jobs, strict=True)]
     frames = partitioned(pairs, jobs, kernels, partition_size)
     settings = ScanSettings(
         grouped,
         bits,
-        signature(query, jobs, pairs, [where_text, group_by, partition_size, [k[0] for k in kernels], stats.rows]),
+        signature(
+            query,
+            jobs,
+            pairs,
+            [where_text, group_by, partition_size, [[k.kernel, k.any_total] for k in kernels], stats.rows],
+        ),
     )
     ckpt = Checkpoint(Path(checkpoint) if checkpoint else None, settings.signature)
     tasks = make_tasks(jobs, frames, kernels, bits)
@@ -189,7 +203,10 @@ def scan_source(
         "time_range": stats.time_range,
         "count_bits": query.count_bits,
         "columns": [[j.set_index, j.column] for j in jobs],
-        "kernels": [[j.set_index, j.column, k[0], k[1]] for j, k in zip(jobs, kernels, strict=True)],
+        "kernels": [[j.set_index, j.column, k.kernel, k.reason] for j, k in zip(jobs, kernels, strict=True)],
+        "uncounted_totals": [
+            [j.set_index, j.column, k.total_pbs] for j, k in zip(jobs, kernels, strict=True) if not k.any_total
+        ],
         "engine": source.engine,
         "clear_part": queries,
         "clear_seconds": round(clear_seconds, 2),

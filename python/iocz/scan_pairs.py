@@ -23,13 +23,16 @@ from iocz.bundles import Query
 from iocz.engines import PAIR_GROUP, PAIR_VALUE, PAIR_WEIGHT, Source
 from iocz.expr import Bits
 from iocz.quality import HASH_TYPES, ColumnQuality
-from iocz.scan_types import Job, Task, decisions
+from iocz.scan_types import Job, KernelPlan, Task, decisions
 
 log = logging.getLogger("iocz.scan")
 _PART = "__part"
 
 #: A job's pairs with their partition index, its number of partitions, and (a lookup job) its bin ranges.
 Partitioned = tuple[pl.DataFrame, int, list[tuple[int, int]] | None]
+#: ``any_total=None`` counts the rows matching any IOC (several candidates per row) when that
+#: costs at most twice the per-IOC counts, or at most this many PBS (about a minute on 2 cores).
+AUTO_TOTAL_PBS = 4000
 
 
 def canonical(pairs: pl.DataFrame, ioc_type: str, grouped: bool) -> pl.DataFrame:
@@ -77,28 +80,32 @@ def _bin_ranges(job: Job) -> list[tuple[int, int]]:
     return [(start, min(start + step, bins)) for start in range(0, bins, step)]
 
 
-def _planned_pbs(pairs: pl.DataFrame, n_parts: int, job: Job, bits: Bits) -> list[int]:
-    """Comparison bootstraps each partition of a job is expected to take (once for all groups;
-    the per-group counting is not included); for the ETA, 0 when unknown."""
-    if pairs.schema[PAIR_VALUE] != pl.String:
-        return [0] * n_parts
+def _planned_pbs(pairs: pl.DataFrame, n_parts: int, job: Job, bits: Bits, plan: KernelPlan) -> list[int]:
+    """Bootstraps each partition of a scan-kernel job is expected to take: its comparisons
+    (once for all groups) and, when counted, its share of the rows-matching-any total; for the
+    ETA, 0 when unknown."""
     distinct = pairs.select(PAIR_VALUE, _PART).unique()
-    passes = 1 if job.qset.set.single_candidate(job.qset.match) else 2
+    total = plan.total_pbs if plan.any_total and plan.total_pbs else 0
     out = [0] * n_parts
     for key, frame in distinct.partition_by(_PART, as_dict=True).items():
-        try:
-            pbs, _ = _iocz._planned_pbs(job.qset.set.set_id, frame[PAIR_VALUE].to_list(), bits, 1, job.qset.match)
-        except (ValueError, RuntimeError):
-            pbs = 0
-        out[int(key[0])] += pbs * passes
+        pbs = total * frame.height // max(1, distinct.height)
+        if pairs.schema[PAIR_VALUE] == pl.String:
+            try:
+                pbs += _iocz._planned_pbs(job.qset.set.set_id, frame[PAIR_VALUE].to_list(), bits, 1, job.qset.match)[0]
+            except (ValueError, RuntimeError):
+                pass
+        out[int(key[0])] += pbs
     return out
 
 
-def choose_kernel(pairs: pl.DataFrame, job: Job, grouped: bool, bits: Bits, kernel: str) -> tuple[str, str, int | None]:
-    """The kernel for a job's per-IOC counts, chosen once on the whole column (so every
-    partition runs the same one), why, and the predicted lookup PBS when it is the lookup."""
+def choose_kernel(
+    pairs: pl.DataFrame, job: Job, grouped: bool, bits: Bits, kernel: str, any_total: bool | None = None
+) -> KernelPlan:
+    """The plan of a job's FHE work, chosen once on the whole column (so every partition runs
+    the same): the kernel of its per-IOC counts, why, and whether the rows matching any IOC
+    are counted (``any_total``: True, False, or None for :data:`AUTO_TOTAL_PBS`'s rule)."""
     groups = pairs.get_column(PAIR_GROUP).n_unique() if grouped else 1
-    name, reason, _, lookup_pbs, _, _ = _iocz.choose_kernel(
+    c = _iocz.choose_kernel(
         pairs.get_column(PAIR_VALUE),
         job.qset.set.set_id,
         bits,
@@ -106,9 +113,27 @@ def choose_kernel(pairs: pl.DataFrame, job: Job, grouped: bool, bits: Bits, kern
         job.qset.match,
         kernel,
         pairs.get_column(PAIR_WEIGHT),
+        pairs=pairs.height,
     )
-    decisions.info("%s set, column %s: %s kernel (%s)", job.qset.ioc_type, job.column, name, reason)
-    return name, reason, lookup_pbs
+    decisions.info("%s set, column %s: %s kernel (%s)", job.qset.ioc_type, job.column, c.kernel, c.reason)
+    total = c.total_pbs
+    if total is None:
+        counted = True
+    elif any_total is None:
+        counted = total <= max(2 * c.per_ioc_pbs, AUTO_TOTAL_PBS)
+    else:
+        counted = any_total
+    if total is not None and counted:
+        decisions.info("column %s: rows matching any IOC counted (~%d PBS)", job.column, total)
+    elif total is not None:
+        decisions.warning(
+            "column %s: rows matching any IOC not counted: it would take ~%d PBS more than the per-IOC counts' "
+            "~%d (rows have several candidates); ask for it with --any-total (Python: any_total=True)",
+            job.column,
+            total,
+            c.per_ioc_pbs,
+        )
+    return KernelPlan(c.kernel, c.reason, c.per_ioc_pbs, total, counted)  # type: ignore[arg-type]
 
 
 def signature(query: Query, jobs: list[Job], frames: list[pl.DataFrame], settings: list[Any]) -> str:
@@ -146,34 +171,34 @@ def pairs_per_job(
 
 
 def partitioned(
-    pairs: list[pl.DataFrame], jobs: list[Job], kernels: list[tuple[str, str, int | None]], partition_size: int
+    pairs: list[pl.DataFrame], jobs: list[Job], kernels: list[KernelPlan], partition_size: int
 ) -> list[Partitioned]:
     """Each job's pairs cut into partitions of ``partition_size`` distinct values (a lookup
     job: one, then ranges of its bins)."""
     frames = [
-        _partitions(p, partition_size if k[0] != "lookup" else max(1, p.height))
+        _partitions(p, partition_size if k.kernel != "lookup" else max(1, p.height))
         for p, k in zip(pairs, kernels, strict=True)
     ]
     # A lookup job's partitions are ranges of its bins, each over all the job's pairs.
-    bin_ranges = [_bin_ranges(j) if k[0] == "lookup" else None for j, k in zip(jobs, kernels, strict=True)]
+    bin_ranges = [_bin_ranges(j) if k.kernel == "lookup" else None for j, k in zip(jobs, kernels, strict=True)]
     return [(joined, n_parts, r) for (joined, n_parts), r in zip(frames, bin_ranges, strict=True)]
 
 
-def make_tasks(
-    jobs: list[Job], frames: list[Partitioned], kernels: list[tuple[str, str, int | None]], bits: Bits
-) -> list[Task]:
+def make_tasks(jobs: list[Job], frames: list[Partitioned], kernels: list[KernelPlan], bits: Bits) -> list[Task]:
     """One task per partition of every job, with the bootstraps it is planned to take."""
     tasks = []
     for j_i, (job, (joined, n_parts, ranges), k) in enumerate(zip(jobs, frames, kernels, strict=True)):
         if ranges is not None:
             whole = joined.drop(_PART)
             n_bins = ranges[-1][1]
+            # A counted total (several candidates per row) runs in the partition of bin 0.
+            total = k.total_pbs if k.any_total and k.total_pbs else 0
             for part, r in enumerate(ranges):
-                planned = (k[2] or 0) * (r[1] - r[0]) // n_bins
-                tasks.append(Task(j_i, job, part, whole, k[0], planned, r))  # type: ignore[arg-type]
+                planned = k.per_ioc_pbs * (r[1] - r[0]) // n_bins + (total if r[0] == 0 else 0)
+                tasks.append(Task(j_i, job, part, whole, k.kernel, planned, r, k.any_total))
             continue
-        plan = _planned_pbs(joined, n_parts, job, bits)
+        plan = _planned_pbs(joined, n_parts, job, bits, k)
         for part in range(n_parts):
             frame = joined.filter(pl.col(_PART) == part).drop(_PART)
-            tasks.append(Task(j_i, job, part, frame, k[0], plan[part]))  # type: ignore[arg-type]
+            tasks.append(Task(j_i, job, part, frame, k.kernel, plan[part], None, k.any_total))
     return tasks

@@ -29,6 +29,7 @@ def released_counts(
         job = jobs[j_i]
         per_ioc = items[0][0] if len(items) == 1 else _iocz.add_counts([p[0] for p in items])
         total = items[0][1] if len(items) == 1 else _iocz.add_counts([p[1] for p in items])
-        released = _iocz.release_counts(per_ioc, total, count_bits, rows)
+        one_candidate = job.qset.set.single_candidate(job.qset.match)
+        released = _iocz.release_counts(per_ioc, total, count_bits, rows, one_candidate=one_candidate)
         counts.append(Count(job.set_index, job.qset.ioc_type, job.column, g, released))
     return counts

@@ -56,7 +56,9 @@ class LocalRunner:
             _iocz.reset_pbs_count()
             bar.watch(_iocz.pbs_count)
             try:
-                counts = count_partition(t.pairs, t.job.qset, settings.grouped, settings.bits, t.kernel, t.bins)
+                counts = count_partition(
+                    t.pairs, t.job.qset, settings.grouped, settings.bits, t.kernel, t.bins, t.any_total
+                )
             finally:
                 bar.watch(None)
             ckpt.save(t.job_index, t.part, counts)

@@ -60,6 +60,20 @@ def plan_jobs(query: Query, columns: Mapping[str, str | Sequence[str]]) -> list[
 
 
 @dataclass(frozen=True)
+class KernelPlan:
+    """One job's FHE work as planned: the kernel of its per-IOC counts and why, their predicted
+    PBS, and the rows matching any IOC when rows have several candidates (subdomains, CIDR,
+    substrings): its predicted PBS and whether it is counted."""
+
+    kernel: KernelName
+    reason: str
+    per_ioc_pbs: int
+    #: None: one candidate per row, the total is the sum of the per-IOC counts (nearly free).
+    total_pbs: int | None
+    any_total: bool
+
+
+@dataclass(frozen=True)
 class Task:
     """One partition of one job: its pairs and what the progress bar expects of it."""
 
@@ -71,6 +85,8 @@ class Task:
     planned_pbs: int
     #: Lookup partitions: the range of lookup bins counted (over all the job's pairs).
     bins: tuple[int, int] | None = None
+    #: Count the rows matching any IOC (see :class:`KernelPlan`).
+    any_total: bool = True
 
     @property
     def rows(self) -> int:
@@ -114,6 +130,7 @@ class ScanOptions(TypedDict, total=False):
     force: bool
     strict: bool
     kernel: KernelName
+    any_total: bool | None
     policy: PolicyLike
     ledger: str | os.PathLike[str] | None
     sources: Sequence[str] | None

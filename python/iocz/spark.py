@@ -205,9 +205,9 @@ class TaskOutcome:
     stats: TaskStats
 
 
-def run_task(shared: _Shared, task: tuple[int, int, int, str, bytes, tuple[int, int] | None]) -> TaskOutcome:
+def run_task(shared: _Shared, task: tuple[int, int, int, str, bytes, tuple[int, int] | None, bool]) -> TaskOutcome:
     """On an executor: the counts of one partition (from its checkpoint if already there)."""
-    job, part, set_index, kernel, pairs, bins = task
+    job, part, set_index, kernel, pairs, bins, any_total = task
     loaded = shared.query_file in _QUERIES
     os.environ.setdefault("RAYON_NUM_THREADS", str(shared.threads))  # before the first FHE work
     ckpt = Checkpoint(Path(shared.checkpoint) if shared.checkpoint else None, shared.signature, claim=False)
@@ -218,7 +218,8 @@ def run_task(shared: _Shared, task: tuple[int, int, int, str, bytes, tuple[int, 
     load = 0.0 if loaded else _LOAD_SECONDS[shared.query_file]
     start = time.perf_counter()
     frame = pl.read_ipc(pairs)
-    counts = count_partition(frame, query.sets[set_index], shared.grouped, shared.bits, kernel, bins)  # type: ignore[arg-type]
+    qset = query.sets[set_index]
+    counts = count_partition(frame, qset, shared.grouped, shared.bits, kernel, bins, any_total)  # type: ignore[arg-type]
     ckpt.save(job, part, counts)
     return TaskOutcome(job, part, counts, TaskStats(os.getpid(), load, time.perf_counter() - start))
 
@@ -272,7 +273,7 @@ class SparkRunner:
         payloads = []
         for t in todo:
             sink = t.pairs.write_ipc(None)
-            payloads.append((t.job_index, t.part, t.job.set_index, t.kernel, sink.getvalue(), t.bins))
+            payloads.append((t.job_index, t.part, t.job.set_index, t.kernel, sink.getvalue(), t.bins, t.any_total))
         group = f"iocz-{settings.signature}-{time.time_ns()}"
         results: list[TaskOutcome] = []
         failure: list[BaseException] = []

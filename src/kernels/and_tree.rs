@@ -5,6 +5,7 @@
 use tfhe::shortint::server_key::LookupTableOwned;
 use tfhe::shortint::{Ciphertext, ServerKey};
 
+use crate::kernels::pbs;
 use crate::params::MAX_NOISE_LEVEL;
 
 /// Lookup tables `x == n` for n = 1..=MAX_NOISE_LEVEL, built once per kernel call.
@@ -70,7 +71,7 @@ fn group<'l>(
     for ct in &inputs[1..] {
         sks.unchecked_add_assign(&mut sum, ct);
     }
-    sks.apply_lookup_table(&sum, lut(inputs.len()))
+    pbs::apply(sks, &sum, lut(inputs.len()))
 }
 
 /// Number of PBS [`and_all`] (or [`or_all`]) spends on `n` inputs.

@@ -15,6 +15,7 @@ use tfhe::shortint::parameters::NoiseLevel;
 use tfhe::shortint::server_key::LookupTableOwned;
 use tfhe::shortint::{Ciphertext, ServerKey};
 
+use crate::kernels::pbs;
 use crate::params::{COUNT_BITS, MAX_NOISE_LEVEL};
 
 /// Encrypted bit counters `C_0 … C_{COUNT_BITS-1}` of a one-hot weighted sum.
@@ -64,7 +65,7 @@ impl OneHotCounter {
                     None => *bit = Some((ct.clone(), 1)),
                     Some((acc, level)) => {
                         if *level + 1 > MAX_NOISE_LEVEL {
-                            sks.apply_lookup_table_assign(acc, refresh);
+                            pbs::apply_assign(sks, acc, refresh);
                             *level = 1;
                         }
                         sks.unchecked_add_assign(acc, ct);
@@ -115,7 +116,7 @@ impl OneHotCounter {
                 let fresh = |bit: Option<(Ciphertext, usize)>, max_level: usize| {
                     bit.map(|(mut ct, level)| {
                         if level > max_level {
-                            sks.apply_lookup_table_assign(&mut ct, refresh);
+                            pbs::apply_assign(sks, &mut ct, refresh);
                         }
                         ct
                     })
@@ -133,7 +134,7 @@ impl OneHotCounter {
                         high
                     }
                 };
-                sks.apply_lookup_table(&sum, &block_lut)
+                pbs::apply(sks, &sum, &block_lut)
             })
             .collect();
         RadixCiphertext::from(blocks)
@@ -179,7 +180,7 @@ pub fn canonical_constant(
     anchor: &Ciphertext,
     const_lut: &LookupTableOwned,
 ) -> Ciphertext {
-    let mut block = sks.apply_lookup_table(anchor, const_lut);
+    let mut block = pbs::apply(sks, anchor, const_lut);
     block.degree = Degree::new(sks.message_modulus.0 - 1);
     block
 }
@@ -230,7 +231,7 @@ pub fn sum_counts(
                 }
             }
         } else if block.degree.get() != 3 || block.noise_level() != NoiseLevel::NOMINAL {
-            shortint.apply_lookup_table_assign(block, &canonical);
+            pbs::apply_assign(shortint, block, &canonical);
         }
     });
     sum
@@ -265,7 +266,7 @@ pub fn weighted_sum(
                     let digits = (0..blocks).map(|j| match weight >> (2 * j) & 3 {
                         0 => zero.clone(),
                         1 => boolean.clone(),
-                        d => shortint.apply_lookup_table(boolean, &times[d as usize - 2]),
+                        d => pbs::apply(shortint, boolean, &times[d as usize - 2]),
                     });
                     RadixCiphertext::from(digits.collect::<Vec<_>>())
                 })

@@ -11,13 +11,15 @@
 //! distinct value with its 2–3 candidate slots only. [`row_matching`] handles log values
 //! expanded into several candidates (per-row de-duplication; rows with at least one match).
 //! [`encrypted`] holds the encrypted-vs-encrypted path (encrypted columns). [`release`] is the
-//! last step before counts leave the company (re-randomise, refresh, narrow, saturate).
+//! last step before counts leave the company (re-randomise, refresh, narrow, saturate). Every
+//! bootstrap goes through [`pbs`], which skips the work once a stop is asked.
 
 pub mod and_tree;
 pub mod counter;
 pub mod dedup;
 pub mod encrypted;
 pub mod matching;
+pub mod pbs;
 pub mod release;
 pub mod row_matching;
 pub mod selectors;

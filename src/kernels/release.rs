@@ -21,6 +21,7 @@ use tfhe::shortint::ciphertext::ReRandomizationContext;
 use tfhe::shortint::parameters::NoiseLevel;
 use tfhe::shortint::{Ciphertext, CompactPublicKey, ServerKey};
 
+use crate::kernels::pbs;
 use crate::params::{COUNT_BLOCKS, MAX_NOISE_LEVEL};
 
 /// Blocks re-randomised with one seed (one compact encryption of that many zeros).
@@ -75,12 +76,12 @@ pub fn release(
     blocks
         .par_iter_mut()
         .filter(|b| b.noise_level() > NoiseLevel::NOMINAL)
-        .for_each(|b| sks.apply_lookup_table_assign(b, &identity));
+        .for_each(|b| pbs::apply_assign(sks, b, &identity));
     rerandomize(cpk, &mut blocks);
     if !saturate {
         blocks
             .par_iter_mut()
-            .for_each(|b| sks.apply_lookup_table_assign(b, &identity));
+            .for_each(|b| pbs::apply_assign(sks, b, &identity));
         return blocks
             .chunks(keep)
             .map(|c| RadixCiphertext::from(c.to_vec()))
@@ -98,7 +99,7 @@ pub fn release(
                 .map(|b| {
                     let mut t = high.clone();
                     sks.unchecked_add_assign(&mut t, b);
-                    sks.apply_lookup_table(&t, &clamp)
+                    pbs::apply(sks, &t, &clamp)
                 })
                 .collect();
             RadixCiphertext::from(low)
@@ -121,7 +122,7 @@ fn any_nonzero(
                 for b in &group[1..] {
                     sks.unchecked_add_assign(&mut sum, b);
                 }
-                sks.apply_lookup_table(&sum, nonzero)
+                pbs::apply(sks, &sum, nonzero)
             })
             .collect();
         if blocks.len() == 1 {
@@ -141,8 +142,8 @@ mod tests {
     /// minus the encoded message. What a key holder can read from a ciphertext besides its value.
     fn noise(blocks: &[Ciphertext]) -> Vec<f64> {
         let ck: &tfhe::shortint::ClientKey = keys().client.integer().as_ref();
-        let AtomicPatternClientKey::Standard(ap) = &ck.atomic_pattern else {
-            panic!("iocz pins the standard atomic pattern")
+        let AtomicPatternClientKey::KeySwitch32(ap) = &ck.atomic_pattern else {
+            panic!("iocz pins the KS32 atomic pattern")
         };
         let key = ap.large_lwe_secret_key();
         let delta = 1u64 << 59; // 2^63 / (message × carry modulus): 1 padding bit, 4 bits.

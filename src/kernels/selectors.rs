@@ -8,6 +8,7 @@ use tfhe::shortint::{Ciphertext, ServerKey};
 
 use super::and_tree::and_cost;
 use crate::digest::Digest;
+use crate::kernels::pbs;
 use crate::params::DIGEST_BLOCKS;
 
 /// Digit width of a selector table.
@@ -92,7 +93,7 @@ impl Selectors {
         let table = match bits {
             DigitBits::Two => blocks
                 .par_iter()
-                .map(|b| sks.apply_many_lookup_table(b, &eq_lut))
+                .map(|b| pbs::apply_many(sks, b, &eq_lut))
                 .collect(),
             DigitBits::Four => {
                 // z = lo + 4·[hi == h] is in 0..8, so one PBS evaluates two functions of it:
@@ -109,14 +110,14 @@ impl Selectors {
                     .par_chunks(2)
                     .map(|pair| {
                         let (lo, hi) = (&pair[0], &pair[1]);
-                        let hi_is = sks.apply_many_lookup_table(hi, &eq_lut);
+                        let hi_is = pbs::apply_many(sks, hi, &eq_lut);
                         (0..4 * pair_luts.len())
                             .into_par_iter()
                             .flat_map_iter(|job| {
                                 let mut z = hi_is[job / 2].clone();
                                 sks.unchecked_scalar_mul_assign(&mut z, 4);
                                 sks.unchecked_add_assign(&mut z, lo);
-                                sks.apply_many_lookup_table(&z, &pair_luts[job % 2])
+                                pbs::apply_many(sks, &z, &pair_luts[job % 2])
                             })
                             .collect()
                     })

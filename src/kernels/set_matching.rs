@@ -15,6 +15,7 @@ use super::matching;
 use super::selectors::{DigitBits, Selectors};
 use crate::cuckoo::CuckooParams;
 use crate::digest::Digest;
+use crate::kernels::pbs;
 
 /// For every slot, the distinct `(digest, multiplicity)` pairs that have it as a candidate.
 pub fn work_lists(cuckoo: &CuckooParams, distinct: &[(Digest, u64)]) -> Vec<Vec<(Digest, u64)>> {
@@ -217,6 +218,12 @@ pub fn match_per_value(
     }
     let refresh = super::counter::refresh_lut(sks);
     sums.into_par_iter()
-        .map(|s| sks.apply_lookup_table(&s.expect("every digest has a candidate slot"), &refresh))
+        .map(|s| {
+            pbs::apply(
+                sks,
+                &s.expect("every digest has a candidate slot"),
+                &refresh,
+            )
+        })
         .collect()
 }

@@ -1,7 +1,7 @@
 //! Predicted work and size of the lookup kernel, for choosing between it and the scan kernel
 //! before anything runs and for showing the agency what a query costs to send.
 
-use crate::lookup::eval::Plan;
+use crate::lookup::gates::Plan;
 use crate::lookup::query::{window_bits_for, ENTRIES_PER_TAG_GLWE};
 use crate::lookup::{bins, filter};
 
@@ -9,9 +9,9 @@ use crate::lookup::{bins, filter};
 /// this project's machines: 13–26 µs against 20–30 ms, single thread).
 pub const PBS_PER_EXTERNAL_PRODUCT: f64 = 1.0 / 1000.0;
 
-/// Bytes of one seeded GGSW and one seeded GLWE with the pinned parameters (bodies only:
-/// (k+1)·N coefficients, resp. N, of 8 bytes).
-pub const GGSW_BYTES: u64 = 2 * 2048 * 8;
+/// Bytes of one packed seeded GGSW and one seeded GLWE with the pinned parameters (bodies
+/// only: (k+1)·N coefficients of 6 bytes ([`crate::lookup::packed`]), resp. N of 8 bytes).
+pub const GGSW_BYTES: u64 = 2 * 2048 * 6;
 /// See [`GGSW_BYTES`].
 pub const GLWE_BYTES: u64 = 2048 * 8;
 

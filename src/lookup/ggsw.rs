@@ -14,12 +14,12 @@ use tfhe::core_crypto::algorithms::polynomial_algorithms::{
 use tfhe::core_crypto::commons::math::decomposition::DecompositionLevel;
 use tfhe::core_crypto::fft_impl::fft64::crypto::ggsw::FourierGgswCiphertext;
 use tfhe::core_crypto::prelude::*;
-use tfhe::shortint::ClassicPBSParameters;
+use tfhe::shortint::parameters::KeySwitch32PBSParameters;
 
 use crate::params;
 
 /// Pinned shape of every lookup GGSW (from the compute parameters).
-pub fn shape() -> ClassicPBSParameters {
+pub fn shape() -> KeySwitch32PBSParameters {
     params::COMPUTE
 }
 

@@ -8,7 +8,7 @@
 //! chunks per group) ([`filter`]). The server reads each entry's record with a CMux tree over
 //! the window bits and one external product, tests the tag five bits per bootstrap, and gates
 //! each count chunk by the match in one bootstrap of a re-randomised input: the gate's output
-//! is the released block ([`eval`]). [`cost`] predicts the work for the kernel choice.
+//! is the released block ([`eval`] reads, [`gates`] bootstraps). [`cost`] predicts the work for the kernel choice.
 //!
 //! Layer: core_crypto + shortint with an explicit server key; no Polars, no Python.
 
@@ -16,8 +16,10 @@ pub mod bins;
 pub mod cost;
 pub mod eval;
 pub mod filter;
+pub mod gates;
 pub mod ggsw;
 pub mod hashing;
+pub mod packed;
 pub mod query;
 
 #[cfg(test)]

@@ -9,17 +9,30 @@ use serde::{Deserialize, Serialize};
 use tfhe::conformance::ParameterSetConformant;
 use tfhe::core_crypto::prelude::*;
 use tfhe::named::Named;
-use tfhe_versionable::{Versionize, VersionsDispatch};
+use tfhe_versionable::{Upgrade, Version, Versionize, VersionsDispatch};
 
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::lookup::hashing::{location, tag_chunks};
+use crate::lookup::packed::PackedGgsw;
 use crate::lookup::{bins, filter, ggsw};
 use crate::lookup::{MAX_MAX_BITS, MAX_WINDOW_BITS, MIN_MAX_BITS, TAG_CHUNKS};
 use crate::params::{self, MAX_SET_SLOTS};
-use crate::set::LookupOptions;
 use crate::wire::envelope::{self, Kind};
 use crate::wire::ids::KeyId;
+
+/// What the agency allows for a set's per-IOC counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LookupOptions {
+    /// The query covers up to about 2^max_bits distinct company values (see
+    /// [`crate::lookup::DEFAULT_MAX_BITS`]).
+    pub max_bits: u32,
+    /// Width of the released counts (16 or 32): the lookup's gates release them directly.
+    pub count_bits: usize,
+    /// Ask for the lookup kernel wherever it applies (`kernel="lookup"`), rather than letting
+    /// the server choose the cheaper (`kernel="auto"`).
+    pub forced: bool,
+}
 
 /// Largest lookup query accepted.
 pub const MAX_LOOKUP_BYTES: u64 = 2 << 30;
@@ -30,21 +43,41 @@ pub const TAG_DELTA: u64 = 1 << 59;
 /// Encoding of a 2-bit count chunk in a cell of 8 values (2^64 / 8): members' chunks are < 4.
 pub const COUNT_DELTA: u64 = 1 << 61;
 
-/// One bin's entry.
+/// One bin's entry (GGSW bodies rounded to 48 bits: [`PackedGgsw`]).
 #[derive(Clone, Serialize, Deserialize, Versionize)]
 #[versionize(LookupEntryVersions)]
 pub struct LookupEntry {
     /// GGSW of `X^-c1 + X^-c2 + X^-c3 + X^-c4`, the entry's cells.
-    cells: SeededGgswCiphertextOwned<u64>,
+    cells: PackedGgsw,
     /// GGSW of each window bit, lowest first.
+    window: Vec<PackedGgsw>,
+}
+
+/// [`LookupEntry`] with full 64-bit GGSW bodies (before packing).
+#[derive(Version)]
+#[allow(missing_docs)]
+pub struct LookupEntryV0 {
+    cells: SeededGgswCiphertextOwned<u64>,
     window: Vec<SeededGgswCiphertextOwned<u64>>,
+}
+
+impl Upgrade<LookupEntry> for LookupEntryV0 {
+    type Error = std::convert::Infallible;
+
+    fn upgrade(self) -> std::result::Result<LookupEntry, Self::Error> {
+        Ok(LookupEntry {
+            cells: PackedGgsw::pack(&self.cells),
+            window: self.window.iter().map(PackedGgsw::pack).collect(),
+        })
+    }
 }
 
 /// Versions of [`LookupEntry`].
 #[derive(VersionsDispatch)]
 #[allow(missing_docs)]
 pub enum LookupEntryVersions {
-    V0(LookupEntry),
+    V0(LookupEntryV0),
+    V1(LookupEntry),
 }
 
 /// The lookup part of a query for one set.
@@ -104,8 +137,8 @@ impl ParameterSetConformant for LookupQuery {
             && self.tags.iter().all(glwe_conformant)
             && self.entries.iter().all(|e| {
                 e.window.len() == self.window_bits as usize
-                    && ggsw::is_conformant(&e.cells)
-                    && e.window.iter().all(ggsw::is_conformant)
+                    && e.cells.is_conformant()
+                    && e.window.iter().all(PackedGgsw::is_conformant)
             })
     }
 }
@@ -209,9 +242,14 @@ impl LookupQuery {
                 let l = location(&seed_bytes, d);
                 let cells: Vec<usize> = l.cells.iter().map(|&c| c as usize).collect();
                 LookupEntry {
-                    cells: ggsw::encrypt_monomial_sum(key, &cells),
+                    cells: PackedGgsw::pack(&ggsw::encrypt_monomial_sum(key, &cells)),
                     window: (0..window_bits)
-                        .map(|b| ggsw::encrypt_bit(key, u64::from((l.window >> b) & 1)))
+                        .map(|b| {
+                            PackedGgsw::pack(&ggsw::encrypt_bit(
+                                key,
+                                u64::from((l.window >> b) & 1),
+                            ))
+                        })
                         .collect(),
                 }
             })
@@ -274,13 +312,16 @@ impl LookupQuery {
     }
 
     /// Entry `e`'s cell GGSW.
-    pub fn cells(&self, e: usize) -> &SeededGgswCiphertextOwned<u64> {
-        &self.entries[e].cells
+    pub fn cells(&self, e: usize) -> SeededGgswCiphertextOwned<u64> {
+        self.entries[e].cells.unpack()
     }
 
-    /// Entry `e`'s window-bit GGSWs, lowest first.
-    pub fn window(&self, e: usize) -> &[SeededGgswCiphertextOwned<u64>] {
-        &self.entries[e].window
+    /// Entry `e`'s first `bits` window-bit GGSWs, lowest first.
+    pub fn window(&self, e: usize, bits: usize) -> Vec<SeededGgswCiphertextOwned<u64>> {
+        self.entries[e].window[..bits]
+            .iter()
+            .map(PackedGgsw::unpack)
+            .collect()
     }
 
     /// The shared tag GLWE holding entry `e`'s chunks, and the coefficient of chunk 0.

@@ -56,10 +56,10 @@ impl From<Error> for PyErr {
     }
 }
 
-/// Run `f` without the GIL; errors become exceptions, panics a RuntimeError naming the panic's
+/// Run `f` without the GIL, stoppable by Ctrl-C ([`crate::interrupt::run`]); errors become exceptions, panics a RuntimeError naming the panic's
 /// message (one line; the hook of [`quiet_panics`] printed nothing).
 pub fn run<T: Send>(py: Python<'_>, f: impl FnOnce() -> Result<T, Error> + Send) -> PyResult<T> {
-    py.detach(|| catch_unwind(AssertUnwindSafe(f)))
+    py.detach(|| catch_unwind(AssertUnwindSafe(|| crate::interrupt::run(f))))
         .map_err(|payload| {
             let message = payload
                 .downcast_ref::<&str>()

@@ -124,7 +124,8 @@ impl PyClientKey {
 
     /// Decrypt a count (→ int), a match (→ bool), a value (→ lower-case hex), per-IOC counts
     /// (→ dict IOC hex → count; needs the set's manifest, created or loaded in this process) or
-    /// released counts (→ (dict IOC → count, rows matching any IOC, count width in bits)).
+    /// released counts (→ (dict IOC → count, rows matching any IOC or None if not counted,
+    /// count width in bits)).
     fn decrypt<'py>(&self, py: Python<'py>, obj: CiphertextArg) -> PyResult<Bound<'py, PyAny>> {
         let decrypted = run(py, || self.inner.decrypt(&obj.0))?;
         Ok(match decrypted {

@@ -8,6 +8,7 @@ mod errors;
 pub(crate) mod expressions;
 mod files;
 mod keys;
+mod plan;
 mod registry;
 mod sets;
 mod values;
@@ -17,7 +18,8 @@ use pyo3::prelude::*;
 
 #[pymodule]
 fn _iocz(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    // Long FHE work asks Python between batches whether a signal (Ctrl-C) asked to stop.
+    // Every binding's FHE work runs beside a poll (every 0.1 s) of Python's signal handlers:
+    // Ctrl-C stops it within moments (crate::interrupt).
     crate::interrupt::set_hook(|| Python::attach(|py| py.check_signals().is_err()));
     errors::quiet_panics();
     errors::register(m)?;
@@ -26,5 +28,6 @@ fn _iocz(m: &Bound<'_, PyModule>) -> PyResult<()> {
     values::register(m)?;
     sets::register(m)?;
     workflow::register(m)?;
+    plan::register(m)?;
     bench::register(m)
 }

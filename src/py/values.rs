@@ -77,7 +77,8 @@ impl EncryptedValue {
     }
 
     /// For released counts: `{"set": hex id, "bits": width, "slots": per-IOC counts, "per_bin":
-    /// counts per lookup bin, "summed_total": no released total (the agency sums the counts)}`
+    /// counts per lookup bin, "summed_total": no released total (the agency sums the counts),
+    /// "uncounted_total": no total (rows matching any IOC not counted, opt-in)}`
     /// after checking size and conformance (what a company inspects before sending a result).
     fn released_info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
         let (_, released) = run(py, || crate::released::open(&self.bytes))?;
@@ -86,7 +87,12 @@ impl EncryptedValue {
         out.set_item("bits", released.bits())?;
         out.set_item("slots", released.slots())?;
         out.set_item("per_bin", released.per_bin())?;
-        out.set_item("summed_total", released.summed_total())?;
+        let total = released.total();
+        out.set_item("summed_total", total == crate::released::TotalKind::Summed)?;
+        out.set_item(
+            "uncounted_total",
+            total == crate::released::TotalKind::Uncounted,
+        )?;
         Ok(out)
     }
 

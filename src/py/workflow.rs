@@ -104,23 +104,29 @@ fn total_count<'py>(py: Python<'py>, counts: Vec<u8>) -> PyResult<Bound<'py, PyB
 /// Release the final counts of one (set, column, group): sealed per-IOC counts and their sealed
 /// total → one compressed object of `bits`-bit counts, re-randomised and refreshed;
 /// `max_rows` (rows scanned) decides saturation.
+/// An empty `total` releases none: summed by the agency if `one_candidate`, else not counted.
 #[pyfunction]
+#[pyo3(signature = (per_ioc, total, bits, max_rows, one_candidate = true))]
 fn release_counts<'py>(
     py: Python<'py>,
     per_ioc: Vec<u8>,
     total: Vec<u8>,
     bits: usize,
     max_rows: u64,
+    one_candidate: bool,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let bytes = run(py, || {
         let key = registry::server_key(combine::key_of(&per_ioc)?)?;
-        combine::release(&key, &per_ioc, &total, bits, max_rows)
+        combine::release(&key, &per_ioc, &total, bits, max_rows, one_candidate)
     })?;
     Ok(PyBytes::new(py, &bytes))
 }
 
 /// Each row's multiplicity from an optional `weights` series (None: 1 per row).
-fn weights(weights: Option<PySeries>, values: &Series) -> Result<Option<Vec<u64>>, Error> {
+pub(crate) fn weights(
+    weights: Option<PySeries>,
+    values: &Series,
+) -> Result<Option<Vec<u64>>, Error> {
     weights
         .map(|w| weights_of(&w.0, values.name(), values.len()))
         .transpose()
@@ -130,8 +136,9 @@ fn weights(weights: Option<PySeries>, values: &Series) -> Result<Option<Vec<u64>
 /// loaded set `set`, `groups[i]` being row i's group index (< `n_groups`) and `weights[i]` its
 /// multiplicity (pre-aggregated pairs; None: 1 per row): one comparison pass for all groups.
 /// `bins` `(start, end)`: lookup kernel only, count that range of lookup bins (a partition).
+/// `any_total` false: rows with several candidates get no rows-matching-any total (empty).
 #[pyfunction]
-#[pyo3(signature = (values, groups, n_groups, set, bits, digit_bits = 0, r#match = "exact", kernel = "auto", weights = None, bins = None))]
+#[pyo3(signature = (values, groups, n_groups, set, bits, digit_bits = 0, r#match = "exact", kernel = "auto", weights = None, bins = None, any_total = true))]
 #[allow(clippy::too_many_arguments)]
 fn count_grouped<'py>(
     py: Python<'py>,
@@ -145,6 +152,7 @@ fn count_grouped<'py>(
     kernel: &str,
     weights: Option<PySeries>,
     bins: Option<(usize, usize)>,
+    any_total: bool,
 ) -> PyResult<Vec<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)>> {
     let (values, groups) = (values.0, groups.0);
     let out = run(py, || {
@@ -165,6 +173,7 @@ fn count_grouped<'py>(
                 n_groups,
                 &expanded,
                 bins,
+                any_total,
             )
         })
     })?;
@@ -172,48 +181,6 @@ fn count_grouped<'py>(
         .into_iter()
         .map(|(a, b)| (PyBytes::new(py, &a), PyBytes::new(py, &b)))
         .collect())
-}
-
-/// The kernel per-IOC counts of `values` (a whole column) against loaded set `set` will run
-/// in `groups` groups, and why: `(kernel, reason, predicted scan PBS, predicted lookup PBS or
-/// None, predicted lookup external products or None, window bits or None)`. `kernel` is the
-/// caller's request (`auto`, `scan`, `lookup`); `weights`: each value's multiplicity.
-#[pyfunction]
-#[pyo3(signature = (values, set, bits, groups = 1, r#match = "exact", kernel = "auto", weights = None))]
-#[allow(clippy::type_complexity, clippy::too_many_arguments)]
-fn choose_kernel(
-    py: Python<'_>,
-    values: PySeries,
-    set: &str,
-    bits: usize,
-    groups: usize,
-    r#match: &str,
-    kernel: &str,
-    weights: Option<PySeries>,
-) -> PyResult<(
-    &'static str,
-    String,
-    u64,
-    Option<u64>,
-    Option<u64>,
-    Option<u32>,
-)> {
-    let values = values.0;
-    run(py, || {
-        let weights = self::weights(weights, &values)?;
-        registry::with_set_query(set, bits, 0, r#match, kernel, |q| {
-            let (_, expanded) = expand(&values, q.spec(), q.mode(), weights.as_deref())?;
-            let c = q.choice(&expanded.candidate_rows(), groups)?;
-            Ok((
-                c.kernel.name(),
-                c.reason,
-                c.scan_pbs,
-                c.lookup.map(|l| l.pbs),
-                c.lookup.map(|l| l.external_products),
-                c.lookup.map(|l| l.window_bits),
-            ))
-        })
-    })
 }
 
 /// Predicted bytes of a lookup query for `entries` IOCs covering about 2^max_bits distinct
@@ -265,7 +232,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(total_count, m)?)?;
     m.add_function(wrap_pyfunction!(release_counts, m)?)?;
     m.add_function(wrap_pyfunction!(count_grouped, m)?)?;
-    m.add_function(wrap_pyfunction!(choose_kernel, m)?)?;
     m.add_function(wrap_pyfunction!(lookup_query_bytes, m)?)?;
     m.add(
         "KERNELS",

@@ -4,7 +4,8 @@
 
 use crate::error::{Error, Result};
 use crate::lookup::cost::{self, LookupCost};
-use crate::set::{EncryptedSet, LookupOptions};
+use crate::lookup::query::LookupOptions;
+use crate::set::EncryptedSet;
 
 /// What the agency asks for when it builds a query (`Query.create(kernel=…)`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

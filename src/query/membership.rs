@@ -27,6 +27,10 @@ use crate::query::selector_cache::{CachedSlotSelectors, SelectorCache};
 use crate::set::EncryptedSet;
 use crate::wire::envelope::{check_key, Kind};
 
+/// PBS per (value, group) pair of the weighted sum in a rows-matching-any count (measured:
+/// tfhe's radix sums of one 16-block count per value; see [`SetQuery::total_pbs`]).
+pub const TOTAL_PBS_PER_PAIR: u64 = 6;
+
 /// What a set count answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SetCount {
@@ -114,6 +118,26 @@ impl<'a> SetQuery<'a> {
         Ok(choice)
     }
 
+    /// Predicted PBS of counting the rows matching any IOC over `expanded` (`pairs`: its
+    /// (value, group) pairs), or None when every row has at most one candidate (the total is
+    /// then the sum of the per-IOC counts, nearly free). The scan kernel's comparisons of every
+    /// distinct candidate and one refresh each, one OR per value, and about
+    /// [`TOTAL_PBS_PER_PAIR`] per pair for its weighted sum.
+    pub fn total_pbs(&self, expanded: &Expanded, pairs: usize) -> Option<u64> {
+        if self.set.spec.single_candidate(self.mode) {
+            return None;
+        }
+        let candidates: Vec<(Digest, u64)> = expanded.candidates.iter().map(|d| (*d, 1)).collect();
+        let compare =
+            set_matching::planned_pbs(&self.set.cuckoo, &candidates, None, self.bits(), 1);
+        Some(
+            compare
+                + candidates.len() as u64
+                + expanded.values.len() as u64
+                + pairs as u64 * TOTAL_PBS_PER_PAIR,
+        )
+    }
+
     /// Per-bin counts through the lookup kernel, `[group][bin]`: released blocks at the
     /// query's count width (sealed with [`ciphertexts::seal_gated`]).
     fn lookup_counts(
@@ -198,6 +222,8 @@ impl<'a> SetQuery<'a> {
     /// for [`crate::combine::release`]. `bins` (lookup kernel only): count the lookup bins of this
     /// range only (a partition; the others stay empty); a total that needs the scan kernel is
     /// counted by the partition starting at bin 0 (the others give a trivial zero).
+    /// `any_total` false: rows with several candidates get no total (empty; see
+    /// [`Self::total_pbs`] for what it would cost).
     #[allow(clippy::too_many_arguments)]
     pub fn count_grouped(
         &self,
@@ -207,6 +233,7 @@ impl<'a> SetQuery<'a> {
         groups: usize,
         expanded: &Expanded,
         bins: Option<std::ops::Range<usize>>,
+        any_total: bool,
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         if row_weights.is_some_and(|w| w.len() != rows.len()) {
             return Err(Error::InvalidInput(format!(
@@ -268,7 +295,8 @@ impl<'a> SetQuery<'a> {
                 self.bits(),
             )
         });
-        let totals = (!self.set.spec.single_candidate(self.mode)).then(|| {
+        let several = !self.set.spec.single_candidate(self.mode);
+        let totals = (several && any_total).then(|| {
             if !first_partition {
                 let zero = counter::trivial_zero(sks);
                 let zero =
@@ -299,7 +327,8 @@ impl<'a> SetQuery<'a> {
                     Some(t) => ciphertexts::seal_count(self.set.key, &t[g])?,
                     // One candidate per row: rows with a match = Σ per-IOC counts, which the
                     // agency adds after decrypting the lookup's released per-bin counts.
-                    None if lookup.is_some() => Vec::new(),
+                    // Several: not counted (`any_total` false).
+                    None if lookup.is_some() || several => Vec::new(),
                     None => ciphertexts::seal_count(
                         self.set.key,
                         &counter::sum_counts(self.sk.integer(), &per_slot, None),
@@ -455,7 +484,7 @@ mod tests {
             let q = SetQuery::new(&set, &k.server, &cache, mode, options).unwrap();
             let (rows, expanded) = expand("q", q.spec(), q.mode(), column).unwrap();
             let grouped = q
-                .count_grouped(&rows, &groups, None, 3, &expanded, None)
+                .count_grouped(&rows, &groups, None, 3, &expanded, None, true)
                 .unwrap();
             // The same rows as weighted (group, value, multiplicity) pairs: same counts.
             let pairs = [
@@ -475,7 +504,15 @@ mod tests {
             let p_groups: Vec<u32> = pairs.iter().map(|p| p.1).collect();
             let p_weights: Vec<u64> = pairs.iter().map(|p| p.2).collect();
             let weighted = q
-                .count_grouped(&p_rows, &p_groups, Some(&p_weights), 3, &p_expanded, None)
+                .count_grouped(
+                    &p_rows,
+                    &p_groups,
+                    Some(&p_weights),
+                    3,
+                    &p_expanded,
+                    None,
+                    true,
+                )
                 .unwrap();
             for ((a, b), (c, d)) in grouped.iter().zip(&weighted) {
                 assert_eq!(decrypt(a), decrypt(c), "weighted per-IOC, {mode:?}");
@@ -510,13 +547,13 @@ mod tests {
         let q = SetQuery::new(&set, &k.server, &cache, DomainMatch::Exact, options).unwrap();
         let (rows, expanded) = expand("q", q.spec(), q.mode(), column).unwrap();
         assert!(q
-            .count_grouped(&rows, &groups[..2], None, 3, &expanded, None)
+            .count_grouped(&rows, &groups[..2], None, 3, &expanded, None, true)
             .is_err());
         assert!(q
-            .count_grouped(&rows, &groups, None, 2, &expanded, None)
+            .count_grouped(&rows, &groups, None, 2, &expanded, None, true)
             .is_err());
         assert!(q
-            .count_grouped(&rows, &groups, Some(&[1, 2]), 3, &expanded, None)
+            .count_grouped(&rows, &groups, Some(&[1, 2]), 3, &expanded, None, true)
             .is_err());
     }
 }

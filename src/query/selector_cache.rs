@@ -77,6 +77,10 @@ impl SelectorCache {
             .digits
             .unwrap_or_else(|| DigitBits::cheapest(comparisons, bits));
         let table = Arc::new(Selectors::new(sk.shortint(), &radix, width, bits));
+        if crate::interrupt::stopped() {
+            // Built while a stop skipped bootstraps: never kept (the work is being discarded).
+            return Ok(table);
+        }
         let mut cache = self.lock();
         cache.push(((hash, width, bits), table.clone()));
         let mut held: usize = cache.iter().map(|(_, t)| t.len()).sum();

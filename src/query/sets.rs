@@ -4,7 +4,8 @@
 use crate::error::{Error, Result};
 use crate::ioc::{CanonicalIoc, IocType, SetSpec};
 use crate::keys::ClientKey;
-use crate::set::{EncryptedSet, LookupOptions, Manifest};
+use crate::lookup::query::LookupOptions;
+use crate::set::{EncryptedSet, Manifest};
 
 /// One IOC as a caller gives it.
 #[derive(Clone, Debug, PartialEq, Eq)]
