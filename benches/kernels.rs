@@ -83,8 +83,8 @@ fn kernels(c: &mut Criterion) {
 /// single 2048-cell window + extraction), one CMux tree level, and one whole bin count and release
 /// (1 IOC in 2 bins, 1,000 values, 64-bit tags: tag tests, AND, gates).
 fn lookup_kernels(c: &mut Criterion, client: &ClientKey, server: &ServerKey) {
+    use iocz::lookup::query::LookupOptions;
     use iocz::lookup::{eval, ggsw, query::LookupQuery, query::TAG_DELTA};
-    use iocz::set::LookupOptions;
     use tfhe::core_crypto::prelude::{cmux_assign, GlweCiphertext};
     let key = client.glwe_secret_key();
     let window: Vec<u64> = (0..2048u64).map(|p| (p % 32) * TAG_DELTA).collect();

@@ -175,7 +175,7 @@ def count_grouped(
     bins: tuple[int, int] | None = None,
     any_total: bool = True,
 ) -> list[tuple[bytes, bytes]]: ...
-
+@final
 class KernelChoice:
     @property
     def kernel(self) -> str: ...
