@@ -10,6 +10,7 @@ use crate::keys::Decrypted;
 use crate::lookup::eval::{count_bins, read, Fourier};
 use crate::lookup::gates::{as_block, Luts, Plan};
 use crate::lookup::hashing::Location;
+use crate::lookup::packed::PackedGgsw;
 use crate::lookup::query::LookupOptions;
 use crate::lookup::query::{LookupQuery, COUNT_DELTA, TAG_DELTA};
 use crate::lookup::{cost, filter, ggsw, MAX_MAX_BITS, MAX_WINDOW_BITS, WINDOW};
@@ -300,10 +301,17 @@ fn four_cell_reads_are_cleaner_than_pbs_outputs() {
     for s in 0..samples {
         let window_index = (s * 40_503 + 77) % (1 << w);
         let cells = [s * 3, 512 + s * 11, 1024 + s * 5, 1536 + s * 13];
+        // As the company reads them: bodies rounded to 48 bits (PackedGgsw).
+        let sent = |g| PackedGgsw::pack(&g).unpack();
         let window: Vec<Fourier> = (0..w)
-            .map(|b| ggsw::to_fourier(&ggsw::encrypt_bit(&key, ((window_index >> b) & 1) as u64)))
+            .map(|b| {
+                ggsw::to_fourier(&sent(ggsw::encrypt_bit(
+                    &key,
+                    ((window_index >> b) & 1) as u64,
+                )))
+            })
             .collect();
-        let q = ggsw::to_fourier(&ggsw::encrypt_monomial_sum(&key, &cells));
+        let q = ggsw::to_fourier(&sent(ggsw::encrypt_monomial_sum(&key, &cells)));
         let lwe = read(&leaves, &window, &q);
         let want: u64 = cells
             .iter()
