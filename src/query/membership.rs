@@ -27,8 +27,9 @@ use crate::query::selector_cache::{CachedSlotSelectors, SelectorCache};
 use crate::set::EncryptedSet;
 use crate::wire::envelope::{check_key, Kind};
 
-/// PBS per (value, group) pair of the weighted sum in a rows-matching-any count (measured:
-/// tfhe's radix sums of one 16-block count per value; see [`SetQuery::total_pbs`]).
+/// PBS per (value, group) pair of the weighted sum in a rows-matching-any count: an estimate
+/// from the shape of tfhe's radix sum of one 16-block count per value, not yet calibrated
+/// against measured runs (see [`SetQuery::total_pbs`]).
 pub const TOTAL_PBS_PER_PAIR: u64 = 6;
 
 /// What a set count answers.
