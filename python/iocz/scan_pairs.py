@@ -85,10 +85,9 @@ def _planned_pbs(pairs: pl.DataFrame, n_parts: int, job: Job, bits: Bits, plan: 
     (once for all groups) and, when counted, its share of the rows-matching-any total; for the
     ETA, 0 when unknown."""
     distinct = pairs.select(PAIR_VALUE, _PART).unique()
-    total = plan.total_pbs if plan.any_total and plan.total_pbs else 0
     out = [0] * n_parts
     for key, frame in distinct.partition_by(_PART, as_dict=True).items():
-        pbs = total * frame.height // max(1, distinct.height)
+        pbs = plan.total_work * frame.height // max(1, distinct.height)
         if pairs.schema[PAIR_VALUE] == pl.String:
             try:
                 pbs += _iocz._planned_pbs(job.qset.set.set_id, frame[PAIR_VALUE].to_list(), bits, 1, job.qset.match)[0]
@@ -192,9 +191,8 @@ def make_tasks(jobs: list[Job], frames: list[Partitioned], kernels: list[KernelP
             whole = joined.drop(_PART)
             n_bins = ranges[-1][1]
             # A counted total (several candidates per row) runs in the partition of bin 0.
-            total = k.total_pbs if k.any_total and k.total_pbs else 0
             for part, r in enumerate(ranges):
-                planned = k.per_ioc_pbs * (r[1] - r[0]) // n_bins + (total if r[0] == 0 else 0)
+                planned = k.per_ioc_pbs * (r[1] - r[0]) // n_bins + (k.total_work if r[0] == 0 else 0)
                 tasks.append(Task(j_i, job, part, whole, k.kernel, planned, r, k.any_total))
             continue
         plan = _planned_pbs(joined, n_parts, job, bits, k)

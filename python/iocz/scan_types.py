@@ -72,6 +72,11 @@ class KernelPlan:
     total_pbs: int | None
     any_total: bool
 
+    @property
+    def total_work(self) -> int:
+        """PBS this plan spends on the rows-matching-any total (0: free or not counted)."""
+        return (self.total_pbs or 0) if self.any_total else 0
+
 
 @dataclass(frozen=True)
 class Task:
