@@ -136,7 +136,9 @@ def main() -> int:
     enc = ck.encrypt_set(iocs, hashes=args.hashes, kernel=request, lookup_bits=args.lookup_bits)
     encrypt_seconds = time.perf_counter() - t
     column = df["sha256"]
-    choice = iocz._iocz.choose_kernel(column, enc.set_id, args.bits, 1, "exact", args.kernel)
+    ones = pl.Series([1] * column.len(), dtype=pl.UInt64)
+    plan = iocz._iocz.ColumnPlan(column, ones.cast(pl.UInt32) * 0, 1, ones, enc.set_id, args.bits, kernel=args.kernel)
+    choice = plan.choice
     kernel, reason, table_bits = choice.kernel, choice.reason, choice.window_bits
     stride = max(1, enc.slots // args.sample_slots) if args.sample_slots and kernel == "scan" else 1
     log(f"set: {enc!r}; kernel {kernel} ({reason}); slot stride {stride}")

@@ -15,6 +15,9 @@ pub enum Error {
     /// A key needed for the operation is not loaded in this process.
     #[error("{0}")]
     KeyNotLoaded(String),
+    /// A secret file is readable or writable by group or others (it may have been copied).
+    #[error("{0}")]
+    ExposedSecret(String),
     /// The user asked to stop (Ctrl-C, SIGTERM) during long work.
     #[error("interrupted")]
     Interrupted,

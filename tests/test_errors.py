@@ -70,7 +70,7 @@ def test_key_files_round_trip_with_owner_only_client_key(keys: Keys, tmp_path: P
         keys.client.save(path)  # never silently overwritten
     loaded = iocz.ClientKey.load(path)
     os.chmod(path, 0o640)
-    with pytest.raises(iocz.InvalidInputError, match="chmod 600"):
+    with pytest.raises(iocz.ExposedSecretError, match="chmod 600"):
         iocz.ClientKey.load(path)  # someone else may hold a copy
     assert iocz.ClientKey.load(path, force=True).fingerprint == keys.client.fingerprint
     assert loaded.fingerprint == keys.client.fingerprint

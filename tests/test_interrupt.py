@@ -19,6 +19,13 @@ def _interrupt_after(seconds: float) -> float:
     return time.monotonic() + seconds
 
 
+def _plan(values: pl.Series, set_id: str, kernel: str) -> iocz._iocz.ColumnPlan:
+    """One partition holding every row of ``values`` (one group)."""
+    ones = pl.Series([1] * values.len(), dtype=pl.UInt64)
+    zeros = ones.cast(pl.UInt32) * 0
+    return iocz._iocz.ColumnPlan(values, zeros, 1, ones, set_id, 64, kernel=kernel, partition_size=2**20)
+
+
 @pytest.mark.parametrize("kernel", ["scan", "lookup"])
 def test_ctrl_c_stops_a_count_within_moments(keys: Keys, kernel: str) -> None:
     """Hundreds of distinct values (minutes of PBS on 2 cores): Ctrl-C after 1.5 s raises
@@ -26,15 +33,13 @@ def test_ctrl_c_stops_a_count_within_moments(keys: Keys, kernel: str) -> None:
     iocs = [f"{i:064x}" for i in range(1, 4)]
     s = keys.client.encrypt_set(iocs, type="sha256", kernel=kernel, lookup_bits=11)
     values = pl.Series("h", [f"{i:064x}" for i in range(1000, 1600)])
-    groups = pl.Series([0] * values.len(), dtype=pl.UInt32)
+    plan = _plan(values, s.set_id, kernel)
     sent = _interrupt_after(1.5)
     with pytest.raises(KeyboardInterrupt):
-        iocz._iocz.count_grouped(values, groups, 1, s.set_id, 64, kernel=kernel)
+        plan.count(0)
     assert time.monotonic() - sent < 5.0, "stopped within a few seconds"
     small = pl.Series("h", [iocs[0], iocs[0], "0" * 64])
-    per_ioc, _ = iocz._iocz.count_grouped(small, pl.Series([0, 0, 0], dtype=pl.UInt32), 1, s.set_id, 64, kernel=kernel)[
-        0
-    ]
+    [(_, per_ioc, _)] = _plan(small, s.set_id, kernel).count(0)
     counts = keys.client.decrypt(per_ioc)
     assert isinstance(counts, dict)
     assert counts[iocs[0]] == 2

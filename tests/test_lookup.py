@@ -89,24 +89,31 @@ def test_empty_and_null_columns_count_zero(keys: Keys) -> None:
         assert _per_ioc(keys, enc, frame, "h") == {"ab" * 32: 0}
 
 
+def _plan(values: pl.Series, set_id: str, kernel: str = "auto", match: str = "exact") -> iocz._iocz.ColumnPlan:
+    """The plan of a column whose rows are all distinct pairs of one group."""
+    ones = pl.Series([1] * values.len(), dtype=pl.UInt64)
+    return iocz._iocz.ColumnPlan(values, ones.cast(pl.UInt32) * 0, 1, ones, set_id, 64, match, kernel)
+
+
 def test_automatic_choice_and_its_grounds(keys: Keys) -> None:
     many = pl.Series("h", [f"{i:064x}" for i in range(3000)])
     enc = keys.client.encrypt_set(["ab" * 32], lookup_bits=12)
-    c = iocz._iocz.choose_kernel(many, enc.set_id, 64)
+    plan = _plan(many, enc.set_id)
+    c = plan.choice
     # 1 IOC: 2 bins holding every value; 3,000 values need 4 windows of 2,048 cells at 70 % load.
     assert c.kernel == "lookup" and c.lookup_pbs is not None and c.lookup_pbs < c.scan_pbs and c.window_bits == 2
     assert "predicted" in c.reason and c.per_ioc_pbs == c.lookup_pbs
-    assert c.total_pbs is None, "one candidate per row: the total is the per-IOC counts' sum"
+    assert plan.total_pbs is None, "one candidate per row: the total is the per-IOC counts' sum"
     scan_only = keys.client.encrypt_set(["ab" * 32], kernel="scan")
-    c = iocz._iocz.choose_kernel(many, scan_only.set_id, 64)
+    c = _plan(many, scan_only.set_id).choice
     assert c.kernel == "scan" and "no lookup part" in c.reason and c.per_ioc_pbs == c.scan_pbs
     # Values beyond what the query's lookup size covers fall back to the scan kernel.
     too_many = pl.Series("h", [f"{i:064x}" for i in range(6000)])
     small = keys.client.encrypt_set(["ab" * 32], lookup_bits=11)
-    c = iocz._iocz.choose_kernel(too_many, small.set_id, 64)
+    c = _plan(too_many, small.set_id).choice
     assert c.kernel == "scan" and "exceed" in c.reason
     with pytest.raises(ValueError, match="no lookup part"):
-        iocz._iocz.choose_kernel(many, scan_only.set_id, 64, kernel="lookup")
+        _plan(many, scan_only.set_id, kernel="lookup")
 
 
 def test_bins_are_partitions_and_resume(keys: Keys, process_logs: pl.DataFrame, tmp_path: Path) -> None:
@@ -152,8 +159,8 @@ def test_rows_matching_any_is_counted_only_when_cheap_or_asked(
     manifest = query.save(tmp_path / "q.iocz", manifest_dir=tmp_path / "queries")
     low = cmd["cmdline"].str.to_lowercase()
     truth = int((low.str.contains("system32", literal=True) | low.str.contains("exe", literal=True)).sum())
-    choice = iocz._iocz.choose_kernel(cmd["cmdline"], query.sets[0].set.set_id, 64, match="exact")
-    assert choice.total_pbs is not None and choice.total_pbs > 2 * choice.per_ioc_pbs
+    choice = _plan(cmd["cmdline"], query.sets[0].set.set_id)
+    assert choice.total_pbs is not None and choice.total_pbs > 2 * choice.choice.per_ioc_pbs
     with caplog.at_level("INFO", logger="iocz.plan"):
         skipped = iocz.scan(cmd, query, {"substring": "cmdline"}, bits=64, progress=False, any_total=False)
     assert "rows matching any IOC not counted" in caplog.text and f"~{choice.total_pbs} PBS" in caplog.text
@@ -166,3 +173,16 @@ def test_rows_matching_any_is_counted_only_when_cheap_or_asked(
     counted = iocz.scan(cmd, query, {"substring": "cmdline"}, bits=64, progress=False, any_total=True)
     assert counted.metadata["uncounted_totals"] == []
     assert counted.decrypt(keys.client, manifest=manifest).totals["rows_matching_any"].to_list() == [truth]
+
+
+def test_an_uncounted_total_of_one_ioc_is_its_count(keys: Keys, tmp_path: Path) -> None:
+    """One IOC: the rows matching any IOC are that IOC's rows, so the agency has the total even
+    when the company did not count it (the issue's trial: one fragment, real command lines)."""
+    cmd = pl.read_parquet(DATA / "cmdline_events.parquet", columns=["cmdline"]).head(12)
+    query = iocz.Query.create(keys.client, [iocz.Ioc("substring", "system32")], kernel="lookup")
+    manifest = query.save(tmp_path / "q.iocz", manifest_dir=tmp_path / "queries")
+    result = iocz.scan(cmd, query, {"cmdline": "cmdline"}, bits=64, progress=False, any_total=False)
+    assert result.metadata["uncounted_totals"] != []
+    out = result.decrypt(keys.client, manifest=manifest)
+    truth = int(cmd["cmdline"].str.to_lowercase().str.contains("system32", literal=True).sum())
+    assert out.totals["rows_matching_any"].to_list() == [truth] == out.counts["count"].to_list()

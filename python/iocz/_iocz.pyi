@@ -11,14 +11,29 @@ DomainMatch = Literal["exact", "subdomain"]
 
 #: Every IOC type name, in wire order (equal to ``get_args(IocType)``, tested).
 IOC_TYPES: tuple[str, ...]
-RELEASE_WIDTHS: tuple[int, ...]
+#: The hash types (hex text or raw bytes of a fixed length).
+HASH_TYPES: tuple[str, ...]
+#: Hex digits of each hash type.
+HASH_HEX_DIGITS: dict[str, int]
+#: Column type names accepted besides the types ("ip": both IP families).
+TYPE_ALIASES: dict[str, tuple[str, ...]]
 #: Domain match modes (equal to ``get_args(DomainMatch)``, tested).
 DOMAIN_MATCHES: tuple[str, ...]
+#: Digest bits a comparison may cover (equal to ``get_args(iocz.expr.Bits)``, tested).
+COMPARE_BITS: tuple[int, ...]
+#: Widths the company may release counts at.
+RELEASE_WIDTHS: tuple[int, ...]
+#: Width of the counts computed before release.
+COUNT_BITS: int
 #: Kernel requests: "auto", "lookup", "scan".
-KERNELS: list[str]
+KERNELS: tuple[str, ...]
+#: Most IOC sets one query holds.
+MAX_SETS: int
 #: Position bits a lookup part covers by default.
 DEFAULT_LOOKUP_BITS: int
 LOOKUP_BINS_PER_PARTITION: int
+#: ``any_total=None`` counts a several-candidate total up to this many PBS (or twice the per-IOC counts).
+AUTO_TOTAL_PBS: int
 PUBLIC_SUFFIX_LIST: str
 
 class IoczError(ValueError): ...
@@ -26,6 +41,7 @@ class FormatError(IoczError): ...
 class WrongKeyError(IoczError): ...
 class KeyNotLoadedError(IoczError): ...
 class InvalidInputError(IoczError): ...
+class ExposedSecretError(InvalidInputError): ...
 
 @final
 class EncryptedValue:
@@ -162,19 +178,6 @@ def read_bundle(path: str | PathLike[str], kind: BundleKind) -> tuple[str, list[
 def add_counts(items: Sequence[bytes]) -> bytes: ...
 def total_count(counts: bytes) -> bytes: ...
 def release_counts(per_ioc: bytes, total: bytes, bits: int, max_rows: int, one_candidate: bool = True) -> bytes: ...
-def count_grouped(
-    values: pl.Series,
-    groups: pl.Series,
-    n_groups: int,
-    set: str,
-    bits: int,
-    digit_bits: int = 0,
-    match: str = "exact",
-    kernel: str = "auto",
-    weights: pl.Series | None = None,
-    bins: tuple[int, int] | None = None,
-    any_total: bool = True,
-) -> list[tuple[bytes, bytes]]: ...
 @final
 class KernelChoice:
     @property
@@ -190,23 +193,76 @@ class KernelChoice:
     @property
     def window_bits(self) -> int | None: ...
     @property
-    def total_pbs(self) -> int | None: ...
-    @property
     def per_ioc_pbs(self) -> int: ...
 
-def choose_kernel(
-    values: pl.Series,
-    set: str,
-    bits: int,
-    groups: int = 1,
-    match: str = "exact",
-    kernel: str = "auto",
-    weights: pl.Series | None = None,
-    pairs: int | None = None,
-) -> KernelChoice: ...
+@final
+class QualityFigures:
+    @property
+    def rows(self) -> int: ...
+    @property
+    def distinct(self) -> int: ...
+    @property
+    def missing_rows(self) -> int: ...
+    @property
+    def bad_rows(self) -> int: ...
+    @property
+    def bad_distinct(self) -> int: ...
+    @property
+    def skipped(self) -> bool: ...
+    @property
+    def first_bad(self) -> str | None: ...
+
+@final
+class PartitionPlan:
+    @property
+    def index(self) -> int: ...
+    @property
+    def bins(self) -> tuple[int, int] | None: ...
+    @property
+    def rows(self) -> int: ...
+    @property
+    def pbs(self) -> int: ...
+
+@final
+class ColumnPlan:
+    def __new__(
+        cls,
+        values: pl.Series,
+        groups: pl.Series,
+        n_groups: int,
+        weights: pl.Series,
+        set: str,
+        bits: int,
+        match: str = "exact",
+        kernel: str = "auto",
+        any_total: bool | None = None,
+        partition_size: int = 2048,
+        count_bits: int = 32,
+        bins_per_partition: int = ...,
+    ) -> ColumnPlan: ...
+    @property
+    def choice(self) -> KernelChoice: ...
+    @property
+    def quality(self) -> QualityFigures: ...
+    @property
+    def total_pbs(self) -> int | None: ...
+    @property
+    def any_total(self) -> bool: ...
+    @property
+    def release_pbs(self) -> int: ...
+    @property
+    def pbs(self) -> int: ...
+    @property
+    def fingerprint(self) -> str: ...
+    @property
+    def partitions(self) -> list[PartitionPlan]: ...
+    def pair_partitions(self) -> pl.Series: ...
+    def count(self, part: int) -> list[tuple[int, bytes, bytes]]: ...
+
 def lookup_query_bytes(entries: int, max_bits: int) -> int: ...
 def external_products() -> int: ...
 def _lookup_phase_seconds() -> tuple[float, float, float]: ...
+def file_kind(path: str | PathLike[str]) -> str | None: ...
 def write_atomic(path: str | PathLike[str], data: bytes, *, secret: bool = False, overwrite: bool = False) -> None: ...
 def canonical_iocs(
     values: Sequence[str], type: IocType, case_sensitive: bool = False

@@ -5,7 +5,8 @@ do the same on the command line."""
 
 from __future__ import annotations
 
-from iocz._iocz import ClientKey, InvalidInputError
+from iocz import _iocz
+from iocz._iocz import ClientKey, ExposedSecretError
 from iocz.cli_errors import CliError
 from iocz.iocs import ImportReport
 
@@ -13,17 +14,19 @@ from iocz.iocs import ImportReport
 def load_client_key(path: str, force: bool) -> ClientKey:
     """The client key at ``path``; another key kind is named before any permission check."""
     try:
-        with open(path, "rb") as f:
-            head = f.read(64).split(b"\n", 1)[0].split()
+        open(path, "rb").close()
     except OSError as e:
         raise CliError(f"cannot read --key {path}: {e.strerror}") from None
-    if len(head) >= 2 and head[0] == b"iocz1" and head[1] != b"client-key":
-        kind = head[1].decode(errors="replace").replace("-", " ")
-        raise CliError(f"{path} is a {kind}; --key needs the client key (client.key from iocz keygen)")
+    kind = _iocz.file_kind(path)
+    if kind is not None and kind != "a client key":
+        raise CliError(f"{path} is {kind}; --key needs the client key (client.key from iocz keygen)")
     try:
         return ClientKey.load(path, force=force)
-    except InvalidInputError as e:
-        raise CliError(str(e).replace("load with force=True", "pass --force")) from None
+    except ExposedSecretError:
+        raise CliError(
+            f"{path} is accessible to group or others: the secret key may have been copied; "
+            f"run chmod 600 {path}, or pass --force"
+        ) from None
 
 
 def import_summary_lines(report: ImportReport) -> list[str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import iocz
+from iocz import _iocz
 from iocz import cli_company as company
 from iocz import logs as iocz_logs
 from iocz.bundles import Query, Result
@@ -26,14 +27,11 @@ def inspect(args: argparse.Namespace) -> int:
     data-quality figures and every released entry (set, column, group, counts, width, size),
     each checked."""
     loaded: Query | None = None
-    try:
-        q = Query.load(args.bundle, server_key=args.server_key)
-    except iocz.FormatError as e:
-        if "this is a result bundle" not in str(e):
-            raise
+    if _iocz.file_kind(args.bundle) == "result bundle":
         facts = result_facts(Result.load(args.bundle), file_size=Path(args.bundle).stat().st_size)
     else:
-        facts, loaded = query_facts(q), q
+        loaded = Query.load(args.bundle, server_key=args.server_key)
+        facts = query_facts(loaded)
     print("\n".join(text_lines(facts)))
     return company.inspect_company(args, loaded)
 

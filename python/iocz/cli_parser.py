@@ -203,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--bits",
         type=int,
         default=256,
-        choices=[64, 128, 256],
+        choices=list(_iocz.COMPARE_BITS),
         help="digest bits compared (fewer: faster, false-match probability ~ candidates/2^bits)",
     )
     p.add_argument(

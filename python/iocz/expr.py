@@ -69,8 +69,8 @@ def _typed(expr: pl.Expr, kind: Kind, key: str) -> pl.Expr:
 
 
 def _match_kwargs(bits: int, digit_bits: DigitBits) -> dict[str, int]:
-    if bits not in (64, 128, 256):
-        raise ValueError(f"bits must be 64, 128 or 256, not {bits!r}")
+    if bits not in _iocz.COMPARE_BITS:
+        raise ValueError(f"bits must be one of {_iocz.COMPARE_BITS}, not {bits!r}")
     if digit_bits not in ("auto", 2, 4):
         raise ValueError(f"digit_bits must be 'auto', 2 or 4, not {digit_bits!r}")
     return {"bits": bits, "digit_bits": 0 if digit_bits == "auto" else int(digit_bits)}

@@ -27,7 +27,7 @@ BYTES_PER_COUNT = 160
 
 @dataclass(frozen=True)
 class JobPlan:
-    """One (set, column) job: its kernel, partitions, planned PBS and rows."""
+    """One (set, column) job: its kernel, partitions, planned PBS (release included) and rows."""
 
     set_index: int
     ioc_type: str
@@ -57,7 +57,7 @@ class ScanPlan:
 
     @property
     def pbs(self) -> int:
-        """Planned comparison bootstraps (the per-group counting and the release come on top)."""
+        """Planned bootstraps: every partition, the additions and the releases."""
         return sum(j.pbs for j in self.jobs)
 
     @property
@@ -105,7 +105,14 @@ class PlanRunner:
         jobs: dict[int, JobPlan] = {}
         for t in tasks:
             j = jobs.get(t.job_index) or JobPlan(
-                t.job.set_index, t.job.qset.ioc_type, t.job.column, t.kernel, 0, 0, 0, t.job.qset.set.slots
+                t.job.set_index,
+                t.job.qset.ioc_type,
+                t.job.column,
+                t.kernel,
+                0,
+                t.plan.release_pbs,
+                0,
+                t.job.qset.set.slots,
             )
             jobs[t.job_index] = dataclasses.replace(
                 j, partitions=j.partitions + 1, pbs=j.pbs + t.planned_pbs, rows=j.rows + t.rows

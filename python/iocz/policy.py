@@ -25,7 +25,7 @@ from iocz.identity import PublicIdentity, Signature, SignatureError
 from iocz.profile import QueryProfile
 
 _CLEAR_PART = ("full", "redacted", "none")
-_KERNELS = ("scan", "lookup")
+_KERNELS = tuple(k for k in _iocz.KERNELS if k != "auto")
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Data quality of a scanned column, checked in the clear before any FHE work.
 
 Each distinct non-null value of a (set, column) job is classified against the set's IOC type
-with the Rust canonicaliser (the code that encrypts the IOCs):
+by the job's plan in Rust (:class:`iocz._iocz.ColumnPlan`, with the matcher's own parsers):
 
 * empty or whitespace-only values are *missing* (like nulls: they never match);
 * hash types: a value of the wrong length or with a non-hex character (``-``, ``N/A``, …) is
@@ -20,53 +20,20 @@ certainly the wrong column, and its counts would be a believable 0.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
-
-import polars as pl
+from dataclasses import dataclass
+from typing import Any
 
 from iocz import _iocz
-from iocz.engines.base import PAIR_VALUE, PAIR_WEIGHT
-from iocz.netaddr import is_ip
-
-if TYPE_CHECKING:
-    from iocz._iocz import IocType
 
 log = logging.getLogger("iocz.quality")
 
-HASH_TYPES = ("u256", "sha256", "sha1", "md5", "imphash")
-_HASH_BYTES = {"u256": 32, "sha256": 32, "sha1": 20, "md5": 16, "imphash": 16}
 _WHAT = {
     "domain": "domain names",
     "ipv4": "IPv4 addresses",
     "ipv6": "IP addresses",
     "substring": "text",
-    **{t: f"{t} values" for t in HASH_TYPES},
+    **{t: f"{t} values" for t in _iocz.HASH_TYPES},
 }
-
-
-def _log_address(value: str) -> str:
-    """The address part of a log value as the matcher reads it (brackets and zone dropped)."""
-    v = value.strip()
-    if v.startswith("[") and v.endswith("]"):
-        v = v[1:-1]
-    return v.split("%", 1)[0]
-
-
-def _of_type(values: list[str], ioc_type: str) -> list[bool]:
-    """Whether each (non-missing) log value is a value of ``ioc_type``."""
-    if ioc_type == "substring":
-        return [True] * len(values)
-    t = cast("IocType", ioc_type)
-    if ioc_type in ("ipv4", "ipv6"):
-        addrs = [_log_address(v) for v in values]
-        checked = _iocz.canonical_iocs(addrs, t)
-        return ["/" not in a and c is not None for a, (c, _) in zip(addrs, checked, strict=True)]
-    checked = _iocz.canonical_iocs(values, t)
-    if ioc_type == "domain":
-        return [c is not None and "." in c and not is_ip(c) for c, _ in checked]
-    # The all-zero imphash is a valid log value ("no imphash"), refused only as an IOC.
-    return [c is not None or "all-zero" in (e or "") for c, e in checked]
 
 
 @dataclass(frozen=True)
@@ -83,8 +50,23 @@ class ColumnQuality:
     bad_distinct: int
     skipped: bool  # bad values were removed from the scan (hash types)
     first_bad: str | None = None  # the smallest such value: shown locally, never sent
-    bad_values: pl.Series | None = field(default=None, compare=False, repr=False)  # to remove
-    blank_values: pl.Series | None = field(default=None, compare=False, repr=False)  # empty: never match
+
+    @classmethod
+    def of(cls, set_index: int, ioc_type: str, column: str, figures: _iocz.QualityFigures) -> ColumnQuality:
+        """A job's figures, as its plan classified the values (:class:`iocz._iocz.ColumnPlan`)."""
+        f = figures
+        return cls(
+            set_index,
+            ioc_type,
+            column,
+            f.rows,
+            f.distinct,
+            f.missing_rows,
+            f.bad_rows,
+            f.bad_distinct,
+            f.skipped,
+            f.first_bad,
+        )
 
     @property
     def no_match_possible(self) -> bool:
@@ -119,46 +101,6 @@ def describe(meta: dict[str, Any]) -> str:
     if meta.get("missing_rows"):
         line += f"; {meta['missing_rows']:,} empty or null"
     return line
-
-
-def check_pairs(pairs: pl.DataFrame, column: str, ioc_type: str, set_index: int) -> ColumnQuality:
-    """Classify the values of ``column`` against ``ioc_type`` (see the module docstring), from
-    its de-duplicated pairs (:data:`~iocz.engines.PAIR_VALUE`, its rows
-    :data:`~iocz.engines.PAIR_WEIGHT`; a value may appear once per group)."""
-    counts = pairs.group_by(PAIR_VALUE).agg(pl.col(PAIR_WEIGHT).sum().alias("len")).rename({PAIR_VALUE: "v"})
-    nulls = int(counts.filter(pl.col("v").is_null())["len"].sum())
-    counts = counts.filter(pl.col("v").is_not_null()).sort("v")
-    if counts.schema["v"] == pl.Binary and ioc_type in HASH_TYPES:
-        counts = counts.with_columns(ok=pl.col("v").bin.size() == _HASH_BYTES[ioc_type], missing=pl.lit(False))
-    else:
-        if counts.schema["v"] != pl.String:
-            counts = counts.with_columns(pl.col("v").cast(pl.String))
-        values = counts["v"].to_list()
-        blank = [not v.strip() for v in values]
-        ok_list = _of_type([v for v, b in zip(values, blank, strict=True) if not b], ioc_type)
-        it = iter(ok_list)
-        counts = counts.with_columns(
-            ok=pl.Series([False if b else next(it) for b in blank], dtype=pl.Boolean),
-            missing=pl.Series(blank, dtype=pl.Boolean),
-        )
-    missing = nulls + int(counts.filter("missing")["len"].sum())
-    present = counts.filter(~pl.col("missing"))
-    bad = present.filter(~pl.col("ok"))
-    hashes = ioc_type in HASH_TYPES
-    return ColumnQuality(
-        set_index,
-        ioc_type,
-        column,
-        rows=int(present["len"].sum()),
-        distinct=present.height,
-        missing_rows=missing,
-        bad_rows=int(bad["len"].sum()),
-        bad_distinct=bad.height,
-        skipped=hashes and bad.height > 0,
-        first_bad=str(bad["v"][0]) if bad.height else None,
-        bad_values=bad["v"] if hashes and bad.height else None,
-        blank_values=counts.filter("missing")["v"] if counts.height else None,
-    )
 
 
 def enforce(q: ColumnQuality, *, force: bool, strict: bool) -> None:

@@ -197,8 +197,8 @@ class Query:
             raise FormatError(f"{what}: made with parameters {meta.get('parameters')!r}, not iocz's")
         data = dict(sections)
         set_meta = require(meta, "sets", list, what)
-        if not set_meta or len(set_meta) > 16:
-            raise FormatError(f"{what}: a query holds 1 to 16 IOC sets, not {len(set_meta)}")
+        if not set_meta or len(set_meta) > _iocz.MAX_SETS:
+            raise FormatError(f"{what}: a query holds 1 to {_iocz.MAX_SETS} IOC sets, not {len(set_meta)}")
         if set(data) - {"server-key"} != {f"set/{i}" for i in range(len(set_meta))}:
             raise FormatError(f"{what}: sections do not match the declared sets")
         if "server-key" in data:

@@ -126,7 +126,10 @@ class Result:
             per_ioc, total, bits = released
             full = 2**bits - 1
             base = {"group": c.group, "type": ms["type"], "column": c.column}
-            # None: rows with several candidates whose total the company did not count (opt-in).
+            # None: rows with several candidates whose total the company did not count (opt-in);
+            # with one IOC in the set, the rows matching any IOC are that IOC's rows.
+            if total is None and len(per_ioc) == 1:
+                total = next(iter(per_ioc.values()))
             totals.append({**base, "rows_matching_any": total, "saturated": total is not None and total >= full})
             for ioc, n in per_ioc.items():
                 info = ms["iocs"].get(ioc, {})

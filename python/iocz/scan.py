@@ -40,11 +40,11 @@ from iocz.engines import Source, source_for
 from iocz.expr import Bits, KernelName
 from iocz.guard import PolicyLike, admit
 from iocz.progress import Progress
-from iocz.quality import check_pairs, enforce
-from iocz.scan_pairs import canonical, choose_kernel, cleaned, make_tasks, pairs_per_job, partitioned, signature
+from iocz.quality import ColumnQuality, enforce
+from iocz.scan_pairs import make_tasks, pairs_per_job, plan_job, signature
 from iocz.scan_release import released_counts
 from iocz.scan_runner import LocalRunner
-from iocz.scan_types import DEFAULT_PARTITION, Runner, ScanOptions, ScanSettings, plan_jobs
+from iocz.scan_types import DEFAULT_PARTITION, PlanChoices, Runner, ScanOptions, ScanSettings, plan_jobs
 
 log = logging.getLogger("iocz.scan")
 
@@ -161,33 +161,35 @@ def scan_source(
     raw, queries = pairs_per_job(source, jobs, schema, group_by)
     stats = source.stats(time_col)
     clear_seconds = time.perf_counter() - clear_started
-    quality = [check_pairs(p, j.column, j.qset.ioc_type, j.set_index) for p, j in zip(raw, jobs, strict=True)]
+    choices = PlanChoices(kernel, any_total, partition_size, query.count_bits)
+    plans = [plan_job(p, j, grouped, bits, choices) for p, j in zip(raw, jobs, strict=True)]
+    quality = [
+        ColumnQuality.of(j.set_index, j.qset.ioc_type, j.column, plan.quality)
+        for j, (plan, _, _) in zip(jobs, plans, strict=True)
+    ]
     for q in quality:
         enforce(q, force=force, strict=strict)
-    pairs = [canonical(cleaned(p, q), j.qset.ioc_type, grouped) for p, q, j in zip(raw, quality, jobs, strict=True)]
-    kernels = [choose_kernel(p, j, grouped, bits, kernel, any_total) for p, j in zip(pairs, jobs, strict=True)]
-    frames = partitioned(pairs, jobs, kernels, partition_size)
+    kernels = [k for _, _, k in plans]
     settings = ScanSettings(
         grouped,
         bits,
-        signature(
-            query,
-            jobs,
-            pairs,
-            [where_text, group_by, partition_size, [[k.kernel, k.any_total] for k in kernels], stats.rows],
-        ),
+        signature(query, jobs, [p for p, _, _ in plans], [where_text, group_by, partition_size, stats.rows]),
     )
     ckpt = Checkpoint(Path(checkpoint) if checkpoint else None, settings.signature)
-    tasks = make_tasks(jobs, frames, kernels, bits)
+    tasks = make_tasks(jobs, raw, plans)
+    release_pbs = sum(p.release_pbs for p, _, _ in plans)
     bar = progress if isinstance(progress, Progress) else Progress(enabled=progress)
     bar.start(partitions=len(tasks), rows=sum(t.rows for t in tasks), pbs=sum(t.planned_pbs for t in tasks))
     log.info(
-        "scan %s on %s: %d rows after filter, %d jobs, %d partitions",
+        "scan %s on %s: %d rows after filter, %d jobs, %d partitions, ~%d PBS planned (%d of them adding and "
+        "releasing the counts)",
         query.fingerprint,
         source.engine,
         stats.rows,
         len(jobs),
         len(tasks),
+        sum(t.planned_pbs for t in tasks) + release_pbs,
+        release_pbs,
     )
     try:
         done = runner.run(tasks, settings, ckpt, bar)

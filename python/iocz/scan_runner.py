@@ -9,7 +9,7 @@ import logging
 
 from iocz import _iocz
 from iocz.checkpoint import Checkpoint, PartitionCounts
-from iocz.partition import count_partition
+from iocz.partition import count_planned
 from iocz.progress import Progress
 from iocz.scan_types import ScanSettings, Task, decisions
 
@@ -56,9 +56,7 @@ class LocalRunner:
             _iocz.reset_pbs_count()
             bar.watch(_iocz.pbs_count)
             try:
-                counts = count_partition(
-                    t.pairs, t.job.qset, settings.grouped, settings.bits, t.kernel, t.bins, t.any_total
-                )
+                counts = count_planned(t.plan, t.part, t.keys)
             finally:
                 bar.watch(None)
             ckpt.save(t.job_index, t.part, counts)

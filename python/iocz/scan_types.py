@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, TypedDict
 
 import polars as pl
@@ -17,7 +17,6 @@ import polars as pl
 from iocz import _iocz
 from iocz.bundles import Query, QuerySet
 from iocz.checkpoint import Checkpoint, PartitionCounts
-from iocz.engines import PAIR_WEIGHT
 from iocz.expr import Bits, KernelName
 from iocz.guard import PolicyLike
 from iocz.progress import Progress
@@ -27,8 +26,6 @@ decisions = logging.getLogger("iocz.plan")
 
 #: Distinct values per partition (checkpoint granularity) unless told otherwise.
 DEFAULT_PARTITION = 2048
-#: Column type names accepted in ``columns`` besides the set types: "ip" maps both IP families.
-_TYPE_ALIASES = {"ip": ("ipv4", "ipv6"), "cmdline": ("substring",), "command_line": ("substring",)}
 
 
 @dataclass(frozen=True)
@@ -44,11 +41,11 @@ def plan_jobs(query: Query, columns: Mapping[str, str | Sequence[str]]) -> list[
     """Pair each set of ``query`` with the log columns given for its type."""
     by_type: dict[str, list[str]] = {}
     for type_name, cols in columns.items():
-        for t in _TYPE_ALIASES.get(type_name, (type_name,)):
+        for t in _iocz.TYPE_ALIASES.get(type_name, (type_name,)):
             by_type.setdefault(t, []).extend([cols] if isinstance(cols, str) else cols)
     unknown = set(by_type) - set(_iocz.IOC_TYPES)
     if unknown:
-        known = sorted(set(_iocz.IOC_TYPES) | set(_TYPE_ALIASES))
+        known = sorted(set(_iocz.IOC_TYPES) | set(_iocz.TYPE_ALIASES))
         raise ValueError(f"unknown IOC type(s) in columns: {', '.join(sorted(unknown))} (known: {', '.join(known)})")
     jobs = [Job(i, s, c) for i, s in enumerate(query.sets) for c in by_type.get(s.ioc_type, [])]
     if not jobs:
@@ -72,36 +69,37 @@ class KernelPlan:
     total_pbs: int | None
     any_total: bool
 
-    @property
-    def total_work(self) -> int:
-        """PBS this plan spends on the rows-matching-any total (0: free or not counted)."""
-        return (self.total_pbs or 0) if self.any_total else 0
+
+@dataclass(frozen=True)
+class PlanChoices:
+    """What the caller decides for every job's plan (see :func:`iocz.scan`)."""
+
+    kernel: KernelName
+    any_total: bool | None
+    partition_size: int
+    count_bits: int
 
 
 @dataclass(frozen=True)
 class Task:
-    """One partition of one job: its pairs and what the progress bar expects of it."""
+    """One partition of one job: its pairs, its plan and what the progress bar expects of it."""
 
     job_index: int
     job: Job
     part: int
+    #: The partition's pairs (a lookup partition: all the job's pairs), for Spark executors.
     pairs: pl.DataFrame
     kernel: KernelName
     planned_pbs: int
+    #: Rows the partition stands for (a lookup partition: its share of the job's rows).
+    rows: int
+    #: The job's plan (counts the partition in this process) and its group keys.
+    plan: _iocz.ColumnPlan = field(compare=False, repr=False)
+    keys: list[str | None] = field(compare=False, repr=False)
     #: Lookup partitions: the range of lookup bins counted (over all the job's pairs).
     bins: tuple[int, int] | None = None
     #: Count the rows matching any IOC (see :class:`KernelPlan`).
     any_total: bool = True
-
-    @property
-    def rows(self) -> int:
-        """Rows the partition's pairs stand for (a lookup partition's share of its job's rows)."""
-        rows = int(self.pairs.get_column(PAIR_WEIGHT).sum())
-        if self.bins is None:
-            return rows
-        start, end = self.bins
-        total = self.job.qset.set.lookup[0] if self.job.qset.set.lookup else end
-        return rows * end // total - rows * start // total
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@ from typing import Any
 
 import polars as pl
 
-_FIELDS = {"sha1": 40, "md5": 32, "sha256": 64, "imphash": 32}
+from iocz import _iocz
+
+_FIELDS = {t: _iocz.HASH_HEX_DIGITS[t] for t in ("sha1", "md5", "sha256", "imphash")}
 
 
 def hash_pattern(name: str) -> str:

@@ -9,12 +9,8 @@ use crate::error::{Error, Result};
 
 /// Raw length in bytes of a hash type.
 fn byte_len(t: IocType) -> usize {
-    match t {
-        IocType::U256 | IocType::Sha256 => 32,
-        IocType::Sha1 => 20,
-        IocType::Md5 | IocType::Imphash => 16,
-        other => unreachable!("{} is not a hash type", other.name()),
-    }
+    t.hash_bytes()
+        .unwrap_or_else(|| unreachable!("{} is not a hash type", t.name()))
 }
 
 /// Parse the hex text of a hash of type `t` into its raw bytes.

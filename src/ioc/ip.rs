@@ -43,6 +43,14 @@ fn parse_addr(text: &str) -> Option<IpAddr> {
     t.parse().ok()
 }
 
+/// Whether a log value is one address a set of `family` matches: IPv4 (or IPv4-mapped IPv6)
+/// for an IPv4 set, any address for an IPv6 set.
+pub fn is_of_family(family: Family, value: &str) -> bool {
+    parse_addr(value).is_some_and(|a| {
+        family == Family::V6 || Ipv6Addr::from(mapped(a)).to_ipv4_mapped().is_some()
+    })
+}
+
 fn mapped(addr: IpAddr) -> [u8; 16] {
     match addr {
         IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),

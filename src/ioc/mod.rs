@@ -10,6 +10,7 @@
 //! CIDR length, one window per declared substring length. The declared lengths are part of the
 //! public query ([`SetSpec::lengths`]).
 
+mod classify;
 mod domain;
 mod hashes;
 mod ip;
@@ -20,8 +21,17 @@ use sha2::{Digest as _, Sha256};
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 
+pub use classify::ValueClass;
 pub use domain::PUBLIC_SUFFIX_LIST;
 pub use ip::Family;
+
+/// Names a scan's `columns` and an importer's type column accept besides the type names:
+/// `ip` covers both IP families, `cmdline` and `command_line` are substrings.
+pub const TYPE_ALIASES: [(&str, &[IocType]); 3] = [
+    ("ip", &[IocType::Ipv4, IocType::Ipv6]),
+    ("cmdline", &[IocType::Substring]),
+    ("command_line", &[IocType::Substring]),
+];
 
 /// Most distinct lengths (substring window lengths or CIDR prefix lengths) a query may declare.
 pub const MAX_DECLARED_LENGTHS: usize = 128;
@@ -90,6 +100,17 @@ impl IocType {
                     names.join(", ")
                 ))
             })
+    }
+
+    /// Raw length in bytes of a hash type (its hex text has twice as many digits); None for
+    /// the other types.
+    pub fn hash_bytes(self) -> Option<usize> {
+        match self {
+            IocType::U256 | IocType::Sha256 => Some(32),
+            IocType::Sha1 => Some(20),
+            IocType::Md5 | IocType::Imphash => Some(16),
+            _ => None,
+        }
     }
 
     /// True for the hex hash types (and raw u256), which may also be given as raw bytes.

@@ -58,6 +58,14 @@ impl Expanded {
         out
     }
 
+    /// The values `range` as an [`Expanded`] of their own (candidates re-indexed).
+    pub fn subset(&self, range: std::ops::Range<usize>) -> Expanded {
+        Expanded::new(self.values[range].iter().map(|(ids, multiplicity)| {
+            let candidates = ids.iter().map(|&i| self.candidates[i as usize]).collect();
+            (candidates, *multiplicity)
+        }))
+    }
+
     /// Every distinct candidate with the number of rows holding it (each row counted once).
     pub fn candidate_rows(&self) -> Vec<(Digest, u64)> {
         let mut rows = vec![0u64; self.candidates.len()];

@@ -35,6 +35,13 @@ create_exception!(
     "A value is not a valid digest or argument."
 );
 
+create_exception!(
+    iocz,
+    ExposedSecretError,
+    InvalidInputError,
+    "A secret key file is accessible to group or others (it may have been copied)."
+);
+
 impl From<Error> for PyErr {
     fn from(e: Error) -> PyErr {
         match e {
@@ -42,6 +49,7 @@ impl From<Error> for PyErr {
             Error::Format(m) => FormatError::new_err(m),
             Error::WrongKey(m) => WrongKeyError::new_err(m),
             Error::KeyNotLoaded(m) => KeyNotLoadedError::new_err(m),
+            Error::ExposedSecret(m) => ExposedSecretError::new_err(m),
             Error::Interrupted => {
                 // The signal handler already ran (its exception, KeyboardInterrupt for Ctrl-C,
                 // is pending): re-raise it; else a KeyboardInterrupt.
@@ -93,5 +101,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("WrongKeyError", py.get_type::<WrongKeyError>())?;
     m.add("KeyNotLoadedError", py.get_type::<KeyNotLoadedError>())?;
     m.add("InvalidInputError", py.get_type::<InvalidInputError>())?;
+    m.add("ExposedSecretError", py.get_type::<ExposedSecretError>())?;
     Ok(())
 }

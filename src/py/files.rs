@@ -94,7 +94,7 @@ pub fn check_owner_only(path: &Path) -> Result<(), Error> {
             .permissions()
             .mode();
         if mode & 0o077 != 0 {
-            return Err(Error::InvalidInput(format!(
+            return Err(Error::ExposedSecret(format!(
                 "{} is accessible to group or others (mode {:o}): the secret key may have been \
                  copied; run chmod 600 {}, or load with force=True",
                 path.display(),
@@ -104,6 +104,24 @@ pub fn check_owner_only(path: &Path) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// What the file at `path` holds, from its first bytes: `"query bundle"`, `"result bundle"`,
+/// `"checkpoint bundle"`, an object such as `"a client key"`, or None (not an iocz file, or
+/// unreadable: the caller's own read reports why).
+#[pyfunction]
+fn file_kind(path: PathBuf) -> Option<String> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(128);
+    std::fs::File::open(&path)
+        .and_then(|f| f.take(128).read_to_end(&mut head))
+        .ok()?;
+    if let Some(kind) = crate::wire::bundle::Bundle::kind_of(&head) {
+        return Some(format!("{} bundle", kind.name()));
+    }
+    crate::wire::envelope::peek(&head)
+        .ok()
+        .map(|(h, _)| h.kind.describe().to_string())
 }
 
 /// A size in bytes for reprs ("24.1 KiB").
@@ -131,5 +149,6 @@ fn write_atomic(
 
 /// Add the file functions to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(write_atomic, m)?)
+    m.add_function(wrap_pyfunction!(write_atomic, m)?)?;
+    m.add_function(wrap_pyfunction!(file_kind, m)?)
 }

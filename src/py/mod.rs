@@ -12,6 +12,7 @@ mod plan;
 mod registry;
 mod sets;
 mod values;
+mod vocabulary;
 mod workflow;
 
 use pyo3::prelude::*;
@@ -23,6 +24,7 @@ fn _iocz(m: &Bound<'_, PyModule>) -> PyResult<()> {
     crate::interrupt::set_hook(|| Python::attach(|py| py.check_signals().is_err()));
     errors::quiet_panics();
     errors::register(m)?;
+    vocabulary::register(m)?;
     files::register(m)?;
     keys::register(m)?;
     values::register(m)?;

@@ -1,13 +1,21 @@
-//! Python bindings of the scan plan's decisions: which kernel a column's per-IOC counts run on,
-//! why, and the predicted work of every phase ([`KernelChoice`]).
+//! Python bindings of the scan plan ([`crate::query::plan`]): one [`ColumnPlan`] per (set,
+//! column) job, built from the job's pairs (the values cross into Rust once), with its
+//! data-quality figures, kernel choice, partitions and predicted work; Python calls
+//! [`ColumnPlan::count`] per partition.
 
+use polars::prelude::{DataType, IntoSeries, Series, UInt32Chunked};
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 use pyo3_polars::PySeries;
 
+use crate::error::Error;
 use crate::py::errors::run;
-use crate::py::expressions::columns::expand;
+use crate::py::expressions::columns::{name, weights_of};
 use crate::py::registry;
-use crate::py::workflow;
+use crate::query::kernel::Kernel;
+use crate::query::membership::SetQuery;
+use crate::query::plan::{self, GroupCounts, Pairs, PlanOptions};
+use crate::query::values::LogValue;
 
 /// The kernel of one column's per-IOC counts, why, and the predicted work.
 #[pyclass(frozen, get_all, module = "iocz._iocz")]
@@ -24,74 +32,270 @@ pub struct KernelChoice {
     lookup_external_products: Option<u64>,
     /// Window bits of the lookup's fullest bin.
     window_bits: Option<u32>,
-    /// Predicted PBS of counting the rows matching any IOC, when rows have several candidates
-    /// (None: one candidate per row, the total is the sum of the per-IOC counts).
-    total_pbs: Option<u64>,
+    /// Predicted PBS of the per-IOC counts on the chosen kernel.
+    per_ioc_pbs: u64,
 }
 
 #[pymethods]
 impl KernelChoice {
-    /// Predicted PBS of the per-IOC counts on the chosen kernel.
-    #[getter]
-    fn per_ioc_pbs(&self) -> u64 {
-        match (self.kernel, self.lookup_pbs) {
-            ("lookup", Some(pbs)) => pbs,
-            _ => self.scan_pbs,
-        }
-    }
-
     fn __repr__(&self) -> String {
         format!(
-            "KernelChoice(kernel={:?}, per_ioc_pbs={}, total_pbs={:?}, reason={:?})",
-            self.kernel,
-            self.per_ioc_pbs(),
-            self.total_pbs,
-            self.reason
+            "KernelChoice(kernel={:?}, per_ioc_pbs={}, reason={:?})",
+            self.kernel, self.per_ioc_pbs, self.reason
         )
     }
 }
 
-/// The kernel per-IOC counts of `values` (a whole column) against loaded set `set` will run
-/// in `groups` groups, why, and the predicted work. `kernel` is the caller's request (`auto`,
-/// `scan`, `lookup`); `weights`: each value's multiplicity; `pairs`: the (value, group) pairs
-/// (None: one per value), for the rows-matching-any prediction.
-#[pyfunction]
-#[pyo3(signature = (values, set, bits, groups = 1, r#match = "exact", kernel = "auto", weights = None, pairs = None))]
-#[allow(clippy::too_many_arguments)]
-fn choose_kernel(
-    py: Python<'_>,
-    values: PySeries,
-    set: &str,
-    bits: usize,
-    groups: usize,
-    r#match: &str,
-    kernel: &str,
-    weights: Option<PySeries>,
-    pairs: Option<usize>,
-) -> PyResult<KernelChoice> {
-    let values = values.0;
-    run(py, || {
-        let weights = workflow::weights(weights, &values)?;
-        registry::with_set_query(set, bits, 0, r#match, kernel, |q| {
-            let (_, expanded) = expand(&values, q.spec(), q.mode(), weights.as_deref())?;
-            let c = q.choice(&expanded.candidate_rows(), groups)?;
-            let total_pbs = q.total_pbs(&expanded, pairs.unwrap_or(expanded.values.len()));
-            Ok(KernelChoice {
-                kernel: c.kernel.name(),
-                reason: c.reason,
-                scan_pbs: c.scan_pbs,
-                lookup_pbs: c.lookup.map(|l| l.pbs),
-                lookup_external_products: c.lookup.map(|l| l.external_products),
-                window_bits: c.lookup.map(|l| l.window_bits),
-                total_pbs,
-            })
-        })
-    })
+/// How many values of a column are of its set's type ([`plan::ColumnQuality`]).
+#[pyclass(frozen, get_all, module = "iocz._iocz")]
+pub struct QualityFigures {
+    /// Rows with a non-missing value.
+    rows: u64,
+    /// Distinct non-missing values.
+    distinct: u64,
+    /// Rows that are null, empty or whitespace-only.
+    missing_rows: u64,
+    /// Rows whose value is not of the set's type.
+    bad_rows: u64,
+    /// Distinct values not of the set's type.
+    bad_distinct: u64,
+    /// Those values were left out of the scan (hash types).
+    skipped: bool,
+    /// The smallest such value (shown locally, never sent).
+    first_bad: Option<String>,
 }
 
-/// Add the plan's bindings to the module.
+/// One partition of a job: its index, the lookup bins it counts, its rows and predicted PBS.
+#[pyclass(frozen, get_all, module = "iocz._iocz")]
+pub struct PartitionPlan {
+    /// Index among the job's partitions.
+    index: usize,
+    /// Lookup partitions: the range of bins counted, `(start, end)`.
+    bins: Option<(usize, usize)>,
+    /// Rows it stands for.
+    rows: u64,
+    /// Predicted PBS.
+    pbs: u64,
+}
+
+/// The plan of one (set, column) job: see [`crate::query::plan`].
+#[pyclass(frozen, module = "iocz._iocz")]
+pub struct ColumnPlan {
+    set: String,
+    bits: usize,
+    mode: String,
+    plan: plan::ColumnPlan,
+}
+
+/// The integers of `series` as `T` (cast), refusing nulls; `what` names it in errors.
+fn integers<T: TryFrom<u64>>(series: &Series, what: &str) -> Result<Vec<T>, Error> {
+    weights_of(series, what, series.len())?
+        .into_iter()
+        .map(|v| {
+            T::try_from(v).map_err(|_| Error::InvalidInput(format!("{what}: {v} is too large")))
+        })
+        .collect()
+}
+
+fn build<T: LogValue>(
+    q: &SetQuery<'_>,
+    column: &str,
+    values: Vec<Option<T>>,
+    groups: Vec<u32>,
+    weights: Vec<u64>,
+    n_groups: usize,
+    options: PlanOptions,
+) -> Result<plan::ColumnPlan, Error> {
+    let pairs = Pairs {
+        values,
+        groups,
+        weights,
+        n_groups,
+    };
+    plan::ColumnPlan::new(q, column, pairs, options)
+}
+
+#[pymethods]
+impl ColumnPlan {
+    /// Plan the job of `values` (a column's de-duplicated values, one per pair) against loaded
+    /// set `set`: `groups` each pair's group index (< `n_groups`), `weights` its rows. `kernel`:
+    /// `auto`, `scan` or `lookup`; `any_total`: count the rows matching any IOC where rows have
+    /// several candidates (None: when cheap, see `AUTO_TOTAL_PBS`); a scan-kernel partition holds
+    /// `partition_size` distinct values, a lookup-kernel one `bins_per_partition` bins.
+    #[new]
+    #[pyo3(signature = (values, groups, n_groups, weights, set, bits, r#match = "exact", kernel = "auto", any_total = None, partition_size = 2048, count_bits = 32, bins_per_partition = crate::lookup::BINS_PER_PARTITION))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        values: PySeries,
+        groups: PySeries,
+        n_groups: usize,
+        weights: PySeries,
+        set: String,
+        bits: usize,
+        r#match: &str,
+        kernel: &str,
+        any_total: Option<bool>,
+        partition_size: usize,
+        count_bits: usize,
+        bins_per_partition: usize,
+    ) -> PyResult<Self> {
+        let (values, groups, weights) = (values.0, groups.0, weights.0);
+        let options = PlanOptions {
+            partition_size,
+            any_total,
+            count_bits,
+            bins_per_partition,
+        };
+        let plan = run(py, || {
+            let column = name(&values).to_string();
+            let groups = integers::<u32>(&groups, "group indices")?;
+            let weights = integers::<u64>(&weights, "weights")?;
+            registry::with_set_query(&set, bits, 0, r#match, kernel, |q| match values.dtype() {
+                DataType::Binary => {
+                    let v = values.binary().expect("dtype checked").iter().collect();
+                    build(&q, &column, v, groups, weights, n_groups, options)
+                }
+                _ => {
+                    let text = values
+                        .cast(&DataType::String)
+                        .map_err(|e| Error::InvalidInput(format!("column {column:?}: {e}")))?;
+                    let v = text.str().expect("cast to String").iter().collect();
+                    build(&q, &column, v, groups, weights, n_groups, options)
+                }
+            })
+        })?;
+        Ok(ColumnPlan {
+            set,
+            bits,
+            mode: r#match.to_string(),
+            plan,
+        })
+    }
+
+    /// The kernel of the per-IOC counts, why, and their predicted PBS.
+    #[getter]
+    fn choice(&self) -> KernelChoice {
+        let c = &self.plan.choice;
+        KernelChoice {
+            kernel: c.kernel.name(),
+            reason: c.reason.clone(),
+            scan_pbs: c.scan_pbs,
+            lookup_pbs: c.lookup.map(|l| l.pbs),
+            lookup_external_products: c.lookup.map(|l| l.external_products),
+            window_bits: c.lookup.map(|l| l.window_bits),
+            per_ioc_pbs: self.plan.per_ioc_pbs(),
+        }
+    }
+
+    /// The column's data-quality figures.
+    #[getter]
+    fn quality(&self) -> QualityFigures {
+        let q = &self.plan.quality;
+        QualityFigures {
+            rows: q.rows,
+            distinct: q.distinct,
+            missing_rows: q.missing_rows,
+            bad_rows: q.bad_rows,
+            bad_distinct: q.bad_distinct,
+            skipped: q.skipped,
+            first_bad: q.first_bad.clone(),
+        }
+    }
+
+    /// Predicted PBS of the rows matching any IOC where rows have several candidates (None:
+    /// one candidate per row, the sum of the per-IOC counts).
+    #[getter]
+    fn total_pbs(&self) -> Option<u64> {
+        self.plan.total_pbs
+    }
+
+    /// Whether the rows matching any IOC are counted.
+    #[getter]
+    fn any_total(&self) -> bool {
+        self.plan.any_total
+    }
+
+    /// Predicted PBS of adding the partitions' counts and releasing them.
+    #[getter]
+    fn release_pbs(&self) -> u64 {
+        self.plan.release_pbs
+    }
+
+    /// Predicted PBS of the whole job (partitions, additions, release).
+    #[getter]
+    fn pbs(&self) -> u64 {
+        self.plan.pbs()
+    }
+
+    /// What the counts depend on (hex SHA-256): a checkpoint is valid for one fingerprint.
+    #[getter]
+    fn fingerprint(&self) -> String {
+        self.plan.fingerprint.clone()
+    }
+
+    /// The partitions, in order.
+    #[getter]
+    fn partitions(&self) -> Vec<PartitionPlan> {
+        self.plan
+            .partitions
+            .iter()
+            .enumerate()
+            .map(|(index, p)| PartitionPlan {
+                index,
+                bins: p.bins.clone().map(|b| (b.start, b.end)),
+                rows: p.rows,
+                pbs: p.pbs,
+            })
+            .collect()
+    }
+
+    /// Each input pair's partition (UInt32; null: its value is missing or skipped; a lookup
+    /// job's pairs are all in partition 0's frame, every bin range counting all of them).
+    fn pair_partitions(&self) -> PySeries {
+        let parts: UInt32Chunked = self.plan.pair_partitions().into_iter().collect();
+        PySeries(parts.with_name("partition".into()).into_series())
+    }
+
+    /// Sealed partial counts of partition `part`: `(group index, per-IOC counts, rows matching
+    /// any IOC)` for each group with pairs in it (ungrouped: group 0); an empty total is summed
+    /// by the agency, or not counted.
+    fn count<'py>(
+        &self,
+        py: Python<'py>,
+        part: usize,
+    ) -> PyResult<Vec<(u32, Bound<'py, PyBytes>, Bound<'py, PyBytes>)>> {
+        let kernel = match self.plan.choice.kernel {
+            Kernel::Lookup => "lookup",
+            Kernel::Scan => "scan",
+        };
+        let counts: GroupCounts = run(py, || {
+            registry::with_set_query(&self.set, self.bits, 0, &self.mode, kernel, |q| {
+                self.plan.count(&q, part)
+            })
+        })?;
+        Ok(counts
+            .into_iter()
+            .map(|(g, a, b)| (g, PyBytes::new(py, &a), PyBytes::new(py, &b)))
+            .collect())
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "ColumnPlan(kernel={:?}, partitions={}, pbs={}, any_total={})",
+            self.plan.choice.kernel.name(),
+            self.plan.partitions.len(),
+            self.plan.pbs(),
+            self.plan.any_total
+        )
+    }
+}
+
+/// Add the plan's classes and constants to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<KernelChoice>()?;
-    m.add_function(wrap_pyfunction!(choose_kernel, m)?)?;
+    m.add_class::<QualityFigures>()?;
+    m.add_class::<PartitionPlan>()?;
+    m.add_class::<ColumnPlan>()?;
     Ok(())
 }

@@ -1,18 +1,15 @@
 //! Python bindings of the two-party workflow: bundle containers, server-side addition of
-//! partial counts, grouped counts in one pass, release of final counts, and IOC types and
-//! canonicalisation for importers. Thin wrappers over
+//! partial counts, release of final counts, and canonicalisation
+//! for importers. Thin wrappers over
 //! [`crate::wire::bundle`], [`crate::combine`] and [`crate::ioc`].
 
-use polars::prelude::Series;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use pyo3_polars::PySeries;
 
 use crate::combine;
 use crate::error::Error;
-use crate::ioc::{DomainMatch, IocType};
+use crate::ioc::IocType;
 use crate::py::errors::run;
-use crate::py::expressions::columns::{expand, weights_of};
 use crate::py::files::read_file;
 use crate::py::registry;
 use crate::query::sets;
@@ -122,67 +119,6 @@ fn release_counts<'py>(
     Ok(PyBytes::new(py, &bytes))
 }
 
-/// Each row's multiplicity from an optional `weights` series (None: 1 per row).
-pub(crate) fn weights(
-    weights: Option<PySeries>,
-    values: &Series,
-) -> Result<Option<Vec<u64>>, Error> {
-    weights
-        .map(|w| weights_of(&w.0, values.name(), values.len()))
-        .transpose()
-}
-
-/// Per-group sealed `(per-IOC counts, rows matching any IOC)` of plaintext `values` against
-/// loaded set `set`, `groups[i]` being row i's group index (< `n_groups`) and `weights[i]` its
-/// multiplicity (pre-aggregated pairs; None: 1 per row): one comparison pass for all groups.
-/// `bins` `(start, end)`: lookup kernel only, count that range of lookup bins (a partition).
-/// `any_total` false: rows with several candidates get no rows-matching-any total (empty).
-#[pyfunction]
-#[pyo3(signature = (values, groups, n_groups, set, bits, digit_bits = 0, r#match = "exact", kernel = "auto", weights = None, bins = None, any_total = true))]
-#[allow(clippy::too_many_arguments)]
-fn count_grouped<'py>(
-    py: Python<'py>,
-    values: PySeries,
-    groups: PySeries,
-    n_groups: usize,
-    set: &str,
-    bits: usize,
-    digit_bits: usize,
-    r#match: &str,
-    kernel: &str,
-    weights: Option<PySeries>,
-    bins: Option<(usize, usize)>,
-    any_total: bool,
-) -> PyResult<Vec<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)>> {
-    let (values, groups) = (values.0, groups.0);
-    let out = run(py, || {
-        let weights = self::weights(weights, &values)?;
-        let groups: Vec<u32> = groups
-            .u32()
-            .map_err(|_| Error::InvalidInput("group indices must be a UInt32 series".into()))?
-            .iter()
-            .map(|g| g.ok_or_else(|| Error::InvalidInput("group indices must not be null".into())))
-            .collect::<Result<_, Error>>()?;
-        registry::with_set_query(set, bits, digit_bits, r#match, kernel, |q| {
-            let (rows, expanded) = expand(&values, q.spec(), q.mode(), weights.as_deref())?;
-            let bins = bins.map(|(start, end)| start..end);
-            q.count_grouped(
-                &rows,
-                &groups,
-                weights.as_deref(),
-                n_groups,
-                &expanded,
-                bins,
-                any_total,
-            )
-        })
-    })?;
-    Ok(out
-        .into_iter()
-        .map(|(a, b)| (PyBytes::new(py, &a), PyBytes::new(py, &b)))
-        .collect())
-}
-
 /// Predicted bytes of a lookup query for `entries` IOCs covering about 2^max_bits distinct
 /// company values.
 #[pyfunction]
@@ -211,38 +147,15 @@ fn canonical_iocs(
         .collect())
 }
 
-/// Register the workflow functions and the IOC vocabulary (`IOC_TYPES`, `DOMAIN_MATCHES`: the
-/// names Python accepts, from the Rust enums) in the extension module.
+/// Register the workflow functions in the extension module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    let types: Vec<&str> = IocType::ALL.iter().map(|t| t.name()).collect();
-    m.add("IOC_TYPES", pyo3::types::PyTuple::new(m.py(), types)?)?;
-    let matches: Vec<&str> = DomainMatch::ALL.iter().map(|d| d.name()).collect();
-    m.add(
-        "DOMAIN_MATCHES",
-        pyo3::types::PyTuple::new(m.py(), matches)?,
-    )?;
-    m.add(
-        "RELEASE_WIDTHS",
-        pyo3::types::PyTuple::new(m.py(), crate::params::RELEASE_WIDTHS)?,
-    )?;
     m.add_function(wrap_pyfunction!(encode_bundle, m)?)?;
     m.add_function(wrap_pyfunction!(decode_bundle, m)?)?;
     m.add_function(wrap_pyfunction!(read_bundle, m)?)?;
     m.add_function(wrap_pyfunction!(add_counts, m)?)?;
     m.add_function(wrap_pyfunction!(total_count, m)?)?;
     m.add_function(wrap_pyfunction!(release_counts, m)?)?;
-    m.add_function(wrap_pyfunction!(count_grouped, m)?)?;
     m.add_function(wrap_pyfunction!(lookup_query_bytes, m)?)?;
-    m.add(
-        "KERNELS",
-        crate::query::kernel::KernelRequest::NAMES.to_vec(),
-    )?;
-    m.add("DEFAULT_LOOKUP_BITS", crate::lookup::DEFAULT_MAX_BITS)?;
-    m.add(
-        "LOOKUP_BINS_PER_PARTITION",
-        crate::lookup::BINS_PER_PARTITION,
-    )?;
-    m.add("PUBLIC_SUFFIX_LIST", crate::ioc::PUBLIC_SUFFIX_LIST)?;
     m.add_function(wrap_pyfunction!(canonical_iocs, m)?)?;
     Ok(())
 }

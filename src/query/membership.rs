@@ -85,6 +85,11 @@ impl<'a> SetQuery<'a> {
         &self.set.spec
     }
 
+    /// The loaded set.
+    pub fn set(&self) -> &EncryptedSet {
+        self.set
+    }
+
     /// The domain match mode.
     pub fn mode(&self) -> DomainMatch {
         self.mode
@@ -94,7 +99,8 @@ impl<'a> SetQuery<'a> {
         self.set.slot_radix(0).blocks()[0].clone()
     }
 
-    fn bits(&self) -> usize {
+    /// Bits compared per digest.
+    pub fn bits(&self) -> usize {
         self.tables.options.bits
     }
 
@@ -223,6 +229,7 @@ impl<'a> SetQuery<'a> {
     /// for [`crate::combine::release`]. `bins` (lookup kernel only): count the lookup bins of this
     /// range only (a partition; the others stay empty); a total that needs the scan kernel is
     /// counted by the partition starting at bin 0 (the others give a trivial zero).
+    /// `kernel`: the plan's choice ([`crate::query::plan::ColumnPlan`]), not recomputed here.
     /// `any_total` false: rows with several candidates get no total (empty; see
     /// [`Self::total_pbs`] for what it would cost).
     #[allow(clippy::too_many_arguments)]
@@ -233,6 +240,7 @@ impl<'a> SetQuery<'a> {
         row_weights: Option<&[u64]>,
         groups: usize,
         expanded: &Expanded,
+        kernel: Kernel,
         bins: Option<std::ops::Range<usize>>,
         any_total: bool,
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
@@ -266,8 +274,12 @@ impl<'a> SetQuery<'a> {
             }
         }
         let sks = self.sk.shortint();
-        let rows = expanded.candidate_rows();
-        let is_lookup = self.choice(&rows, groups)?.kernel == Kernel::Lookup;
+        let is_lookup = kernel == Kernel::Lookup;
+        if is_lookup && self.set.lookup.is_none() {
+            return Err(Error::InvalidInput(
+                "the lookup kernel needs a set with a lookup part".into(),
+            ));
+        }
         if bins.is_some() && !is_lookup {
             return Err(Error::InvalidInput(
                 "bin ranges apply to the lookup kernel only".into(),
@@ -485,7 +497,7 @@ mod tests {
             let q = SetQuery::new(&set, &k.server, &cache, mode, options).unwrap();
             let (rows, expanded) = expand("q", q.spec(), q.mode(), column).unwrap();
             let grouped = q
-                .count_grouped(&rows, &groups, None, 3, &expanded, None, true)
+                .count_grouped(&rows, &groups, None, 3, &expanded, Kernel::Scan, None, true)
                 .unwrap();
             // The same rows as weighted (group, value, multiplicity) pairs: same counts.
             let pairs = [
@@ -511,6 +523,7 @@ mod tests {
                     Some(&p_weights),
                     3,
                     &p_expanded,
+                    Kernel::Scan,
                     None,
                     true,
                 )
@@ -548,13 +561,31 @@ mod tests {
         let q = SetQuery::new(&set, &k.server, &cache, DomainMatch::Exact, options).unwrap();
         let (rows, expanded) = expand("q", q.spec(), q.mode(), column).unwrap();
         assert!(q
-            .count_grouped(&rows, &groups[..2], None, 3, &expanded, None, true)
+            .count_grouped(
+                &rows,
+                &groups[..2],
+                None,
+                3,
+                &expanded,
+                Kernel::Scan,
+                None,
+                true
+            )
             .is_err());
         assert!(q
-            .count_grouped(&rows, &groups, None, 2, &expanded, None, true)
+            .count_grouped(&rows, &groups, None, 2, &expanded, Kernel::Scan, None, true)
             .is_err());
         assert!(q
-            .count_grouped(&rows, &groups, Some(&[1, 2]), 3, &expanded, None, true)
+            .count_grouped(
+                &rows,
+                &groups,
+                Some(&[1, 2]),
+                3,
+                &expanded,
+                Kernel::Scan,
+                None,
+                true
+            )
             .is_err());
     }
 }

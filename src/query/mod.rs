@@ -10,6 +10,7 @@ pub mod equality;
 pub mod kernel;
 pub mod membership;
 pub mod options;
+pub mod plan;
 pub mod selector_cache;
 pub mod sets;
 pub mod values;

@@ -7,6 +7,9 @@ use crate::keys::ClientKey;
 use crate::lookup::query::LookupOptions;
 use crate::set::{EncryptedSet, Manifest};
 
+/// Most IOC sets one query holds (checked when a query bundle is read).
+pub const MAX_SETS: usize = 16;
+
 /// One IOC as a caller gives it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IocInput {

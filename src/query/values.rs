@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::digest::Digest;
 use crate::error::{Error, Result};
-use crate::ioc::{DomainMatch, SetSpec};
+use crate::ioc::{DomainMatch, SetSpec, ValueClass};
 use crate::kernels::dedup;
 use crate::kernels::row_matching::Expanded;
 
@@ -17,6 +17,13 @@ pub trait LogValue: Copy + Hash + Eq + Send + Sync {
     fn digest(self) -> Result<Digest>;
     /// The value's candidate digests for a set described by `spec`.
     fn candidates(self, spec: &SetSpec, mode: DomainMatch) -> Result<Vec<Digest>>;
+    /// Whether the value is of the set's type ([`SetSpec::classify`]).
+    fn class(self, spec: &SetSpec) -> ValueClass;
+    /// The value's bytes as a scan plan sorts and merges them: hash text trimmed and
+    /// lower-cased (so `ABC…` and `abc…` are one value), anything else as it is.
+    fn key(self, spec: &SetSpec) -> Vec<u8>;
+    /// The value as text for a local message (bytes in hex).
+    fn shown(self) -> String;
 }
 
 impl LogValue for &str {
@@ -27,6 +34,22 @@ impl LogValue for &str {
     fn candidates(self, spec: &SetSpec, mode: DomainMatch) -> Result<Vec<Digest>> {
         spec.candidates(self, mode)
     }
+
+    fn class(self, spec: &SetSpec) -> ValueClass {
+        spec.classify(self)
+    }
+
+    fn key(self, spec: &SetSpec) -> Vec<u8> {
+        if spec.ioc_type.is_hash() {
+            self.trim().to_ascii_lowercase().into_bytes()
+        } else {
+            self.as_bytes().to_vec()
+        }
+    }
+
+    fn shown(self) -> String {
+        self.to_string()
+    }
 }
 
 impl LogValue for &[u8] {
@@ -36,6 +59,18 @@ impl LogValue for &[u8] {
 
     fn candidates(self, spec: &SetSpec, _mode: DomainMatch) -> Result<Vec<Digest>> {
         spec.candidates_bytes(self)
+    }
+
+    fn class(self, spec: &SetSpec) -> ValueClass {
+        spec.classify_bytes(self)
+    }
+
+    fn key(self, _spec: &SetSpec) -> Vec<u8> {
+        self.to_vec()
+    }
+
+    fn shown(self) -> String {
+        hex::encode(self)
     }
 }
 

@@ -137,6 +137,15 @@ impl Bundle {
         Ok((out, hex::encode(&digest[..16])))
     }
 
+    /// The kind of the bundle `bytes` starts (its first bytes are enough), or None when they
+    /// are not the start of a bundle this iocz reads.
+    pub fn kind_of(bytes: &[u8]) -> Option<BundleKind> {
+        let rest = bytes.strip_prefix(MAGIC.as_slice())?;
+        let mut head = Reader::new(rest, "bundle");
+        (head.u16().ok()? == FORMAT_VERSION).then_some(())?;
+        BundleKind::from_code(head.u8().ok()?)
+    }
+
     /// Decode and verify `bytes` as a bundle of kind `expected`; returns it with its fingerprint.
     pub fn decode(bytes: &[u8], expected: BundleKind) -> Result<(Bundle, String)> {
         if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {

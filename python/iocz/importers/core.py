@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
+from iocz import _iocz
 from iocz._iocz import canonical_iocs
 from iocz.netaddr import is_ip
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from iocz._iocz import IocType
 
 #: IOC types a query can hold (one encrypted set per type).
-IOC_TYPES = ("sha256", "sha1", "md5", "imphash", "domain", "ipv4", "ipv6", "substring")
+IOC_TYPES = tuple(t for t in _iocz.IOC_TYPES if t != "u256")
 
 # Type names used by MISP, CSV exports and people, mapped to iocz types ("ip" and "url" are
 # resolved per value: IPv4 or IPv6; the URL's host).
@@ -42,8 +43,7 @@ _ALIASES = {
     "uri": "url",
     "link": "url",
     "command-line": "substring",
-    "command_line": "substring",
-    "cmdline": "substring",
+    **{alias: types[0] for alias, types in _iocz.TYPE_ALIASES.items() if len(types) == 1},
 }
 
 #: Reasons of items skipped because their source marks them as not meant for detection (MISP
@@ -273,6 +273,8 @@ def resolve(type_name: str, value: str) -> Resolved | str:
 
 
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
+#: Hex length → the hash type a bare value of that length is taken for.
+_GUESSED_HASHES = {_iocz.HASH_HEX_DIGITS[t]: t for t in ("md5", "sha1", "sha256")}
 
 
 def guess(value: str) -> Resolved | str:
@@ -280,8 +282,8 @@ def guess(value: str) -> Resolved | str:
     IPs and CIDRs, URLs (their host), otherwise a domain if it looks like one. Defanged values
     are refanged first."""
     v = value.strip()
-    if _HEX.match(v) and len(v) in (32, 40, 64):
-        return Resolved({32: "md5", 40: "sha1", 64: "sha256"}[len(v)], v)
+    if _HEX.match(v) and len(v) in _GUESSED_HASHES:
+        return Resolved(_GUESSED_HASHES[len(v)], v)
     fanged = refang(v).strip()
     notes = [(NOTE_REFANGED, f"{v!r} → {fanged!r}")] if fanged != v else []
     if "://" in fanged:
