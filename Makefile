@@ -7,7 +7,7 @@ PY_REQUIREMENTS := $(PYTHON) -c 'import tomllib; p = tomllib.load(open("pyprojec
 	print("\n".join(p["dependencies"] + sum(p["optional-dependencies"].values(), [])))'
 PY_PATHS := python tests benches fuzz examples
 
-.PHONY: deps build test test-rust test-python fuzz bench check demo clean
+.PHONY: deps build test test-rust test-python fuzz bench bench-wheel check demo clean
 
 deps:
 	$(PY_REQUIREMENTS) | $(PIP) install -q -r /dev/stdin
@@ -37,6 +37,12 @@ test: test-rust test-python fuzz
 bench:
 	cargo bench --bench kernels
 
+# The wheel the Python benchmarks (benches/*.py) need: production plus the bench-only bindings.
+bench-wheel: deps
+	rm -rf dist-bench
+	$(PYTHON) -m maturin build --release --features bench-bindings --out dist-bench
+	$(PIP) install -q --force-reinstall --no-deps dist-bench/iocz-*.whl
+
 # Clippy keeps a target folder of its own: its build scripts run without maturin's environment,
 # so sharing one folder would make each tool rebuild pyo3 and Polars after the other.
 CLIPPY_TARGET := $(or $(CARGO_TARGET_DIR),target)/clippy
@@ -44,7 +50,7 @@ CLIPPY_TARGET := $(or $(CARGO_TARGET_DIR),target)/clippy
 # Lint and type checks (stubtest compares _iocz.pyi with the installed build).
 check: build
 	cargo fmt --check
-	cargo clippy --release --all-targets --features python --target-dir $(CLIPPY_TARGET) -- -D warnings
+	cargo clippy --release --all-targets --features bench-bindings --target-dir $(CLIPPY_TARGET) -- -D warnings
 	$(PYTHON) -m ruff check $(PY_PATHS)
 	$(PYTHON) -m ruff format --check $(PY_PATHS)
 	$(PYTHON) -m mypy --strict python/iocz
@@ -54,4 +60,4 @@ demo: build
 	iocz demo
 
 clean:
-	rm -rf dist target
+	rm -rf dist dist-bench target

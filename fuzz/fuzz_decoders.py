@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 
 import atheris
 
@@ -21,6 +22,14 @@ with atheris.instrument_imports():
 
 KEY = iocz.ClientKey.generate()
 TYPES = _iocz.IOC_TYPES  # every type the Rust core knows, in wire order
+# The typed decryption of each ciphertext kind; any other kind goes to decrypt_value (refused).
+DECRYPT: dict[str, Callable[[iocz.EncryptedValue], object]] = {
+    "match": KEY.decrypt_match,
+    "count": KEY.decrypt_count,
+    "counts": KEY.decrypt_counts,
+    "gated-counts": KEY.decrypt_counts,
+    "released": KEY.decrypt_released,
+}
 
 
 def _json(text: str) -> object:
@@ -38,7 +47,7 @@ def _target(selector: int, data: bytes) -> None:
             value = iocz.EncryptedValue.from_bytes(data)
             if value.kind == "released":
                 value.released_info()  # parsed and checked whatever the key
-            KEY.decrypt(value)
+            DECRYPT.get(value.kind, KEY.decrypt_value)(value)
         case 3:
             iocz.ServerKey.from_bytes(data)
         case 4:

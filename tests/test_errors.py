@@ -33,7 +33,7 @@ def test_decrypt_with_wrong_client_key(keys: Keys, other_keys: Keys) -> None:
     df = pl.DataFrame({"h": [SEED_IOC]})
     count = df.select(pl.col("h").fhe.eq(keys.client.encrypt(SEED_IOC)).fhe.count()).item()
     with pytest.raises(iocz.WrongKeyError, match="was made under key"):
-        other_keys.client.decrypt(count)
+        other_keys.client.decrypt_count(count)
 
 
 def test_encrypted_column_and_value_under_different_keys(keys: Keys, other_keys: Keys) -> None:
@@ -51,15 +51,25 @@ def test_value_whose_server_key_is_not_loaded() -> None:
 def test_corrupted_bytes_are_refused(keys: Keys, tmp_path: Path) -> None:
     good = keys.client.encrypt(SEED_IOC).to_bytes()
     with pytest.raises(iocz.FormatError):
-        keys.client.decrypt(good[: len(good) // 2])
+        keys.client.decrypt_value(good[: len(good) // 2])
     with pytest.raises(iocz.FormatError, match="not an iocz object"):
-        keys.client.decrypt(b"\x00" * 100)
+        keys.client.decrypt_value(b"\x00" * 100)
     (tmp_path / "bad.key").write_bytes(b"iocz1 server-key 0011223344556677\n" + b"\x01" * 1000)
     with pytest.raises(iocz.FormatError, match="server key"):
         iocz.ServerKey.load(tmp_path / "bad.key")
     with pytest.raises(iocz.FormatError, match="expected a client key, found a public key"):
         (tmp_path / "pk").write_bytes(keys.public.to_bytes())
         iocz.ClientKey.load(tmp_path / "pk", force=True)
+
+
+def test_decrypting_another_kind_is_refused(keys: Keys) -> None:
+    value = keys.client.encrypt(SEED_IOC)
+    with pytest.raises(iocz.InvalidInputError, match="expected an encrypted count, got an encrypted value"):
+        keys.client.decrypt_count(value)
+    for decrypt in (keys.client.decrypt_match, keys.client.decrypt_counts, keys.client.decrypt_released):
+        with pytest.raises(iocz.InvalidInputError, match="got an encrypted value"):
+            decrypt(value)
+    assert keys.client.decrypt_value(value) == SEED_IOC
 
 
 def test_key_files_round_trip_with_owner_only_client_key(keys: Keys, tmp_path: Path) -> None:
@@ -80,7 +90,7 @@ def test_key_files_round_trip_with_owner_only_client_key(keys: Keys, tmp_path: P
     assert iocz.PublicKey.load(tmp_path / "public.key").fingerprint == keys.client.fingerprint
     value = keys.client.encrypt(SEED_IOC)
     value.save(tmp_path / "ioc.bin")
-    assert loaded.decrypt(iocz.EncryptedValue.load(tmp_path / "ioc.bin")) == SEED_IOC
+    assert loaded.decrypt_value(iocz.EncryptedValue.load(tmp_path / "ioc.bin")) == SEED_IOC
 
 
 def test_reprs_are_short_and_carry_no_secret(keys: Keys, seed_logs: pl.DataFrame) -> None:
@@ -105,4 +115,4 @@ def test_two_keys_in_one_process(keys: Keys, other_keys: Keys, seed_logs: pl.Dat
     col = pl.col("TargetProcessSHA256")
     a = seed_logs.select(col.fhe.eq(keys.client.encrypt(SEED_IOC)).fhe.count()).item()
     b = seed_logs.select(col.fhe.eq(other_keys.client.encrypt(SEED_IOC)).fhe.count()).item()
-    assert keys.client.decrypt(a) == 2 and other_keys.client.decrypt(b) == 2
+    assert keys.client.decrypt_count(a) == 2 and other_keys.client.decrypt_count(b) == 2

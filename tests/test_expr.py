@@ -54,7 +54,7 @@ def test_aliased_sugar_counts_and_keeps_the_name(keys: Keys) -> None:
     df = pl.DataFrame({"h": [SEED_IOC, OTHER, SEED_IOC]})
     out = df.select(pl.col("h").fhe.eq(keys.client.encrypt(SEED_IOC), bits=64).alias("m").fhe.count())
     assert out.columns == ["m"]
-    assert keys.client.decrypt(out.item()) == 2
+    assert keys.client.decrypt_count(out.item()) == 2
 
 
 def test_encrypted_dtype_in_schema_group_by_over_and_files(keys: Keys, tmp_path: Path) -> None:
@@ -76,13 +76,13 @@ def test_encrypted_dtype_in_schema_group_by_over_and_files(keys: Keys, tmp_path:
         assert back.schema == df.schema and back.equals(df), path
     grouped = back.group_by("g", maintain_order=True).agg(pl.col("h").fhe.eq(ioc, bits=64).fhe.count())
     assert grouped.schema["h"] == iocz.Encrypted("count", fp)
-    assert [keys.client.decrypt(c) for c in grouped["h"]] == [1, 1]
+    assert [keys.client.decrypt_count(c) for c in grouped["h"]] == [1, 1]
     over = back.select(pl.col("h").fhe.eq(ioc, bits=64).fhe.count().over("g"))
     assert over.schema["h"] == iocz.Encrypted("count", fp)
-    assert [keys.client.decrypt(c) for c in over["h"]] == [1, 1, 1]
+    assert [keys.client.decrypt_count(c) for c in over["h"]] == [1, 1, 1]
     matches = back.select(pl.col("h").fhe.eq(ioc, bits=64))
     assert matches.schema["h"] == iocz.Encrypted("match", fp)
-    assert keys.client.decrypt(matches.select(pl.col("h").fhe.count()).item()) == 2  # Encrypted input unwrapped
+    assert keys.client.decrypt_count(matches.select(pl.col("h").fhe.count()).item()) == 2  # Encrypted input unwrapped
 
 
 def test_set_outputs_carry_their_kind(keys: Keys) -> None:
@@ -96,7 +96,7 @@ def test_set_outputs_carry_their_kind(keys: Keys) -> None:
         "n": iocz.Encrypted("count", fp),
         "per": iocz.Encrypted("counts", fp),
     }
-    assert keys.client.decrypt(out["n"][0]) == 1 and keys.client.decrypt(out["per"][0]) == {SEED_IOC: 1}
+    assert keys.client.decrypt_count(out["n"][0]) == 1 and keys.client.decrypt_counts(out["per"][0]) == {SEED_IOC: 1}
 
 
 def _stub_literal(name: str) -> tuple[str, ...]:

@@ -113,18 +113,30 @@ CASES: dict[str, tuple[Case, type[BaseException], str]] = {
     "public key empty": (lambda k, o, t: iocz.PublicKey.from_bytes(b""), iocz.FormatError, "not an iocz object"),
     # --- ciphertexts ----------------------------------------------------------------------
     "value truncated": (
-        lambda k, o, t: k.client.decrypt(k.client.encrypt(SHA).to_bytes()[:300]),
+        lambda k, o, t: k.client.decrypt_value(k.client.encrypt(SHA).to_bytes()[:300]),
         iocz.FormatError,
         "corrupted",
     ),
-    "value from another key": (lambda k, o, t: k.client.decrypt(o.client.encrypt(SHA)), iocz.WrongKeyError, "key"),
-    "count from another key": (lambda k, o, t: o.client.decrypt(_count_bytes(k)), iocz.WrongKeyError, "key"),
+    "value from another key": (
+        lambda k, o, t: k.client.decrypt_value(o.client.encrypt(SHA)),
+        iocz.WrongKeyError,
+        "key",
+    ),
+    "count from another key": (
+        lambda k, o, t: o.client.decrypt_count(_count_bytes(k)),
+        iocz.WrongKeyError,
+        "key",
+    ),
     "ciphertext is a key": (
         lambda k, o, t: iocz.EncryptedValue.from_bytes(k.public.to_bytes()),
         iocz.FormatError,
         "expected a ciphertext",
     ),
-    "ciphertext garbage": (lambda k, o, t: k.client.decrypt(b"\x00\xff" * 500), iocz.FormatError, "not an iocz object"),
+    "ciphertext garbage": (
+        lambda k, o, t: k.client.decrypt_count(b"\x00\xff" * 500),
+        iocz.FormatError,
+        "not an iocz object",
+    ),
     "counts added across keys": (
         lambda k, o, t: iocz._iocz.add_counts([_count_bytes(k), _count_bytes(o)]),
         iocz.WrongKeyError,
@@ -136,12 +148,12 @@ CASES: dict[str, tuple[Case, type[BaseException], str]] = {
         "corrupted",
     ),
     "released counts decrypted garbage": (
-        lambda k, o, t: k.client.decrypt(_released_header(k) + b"\xff" * 5000),
+        lambda k, o, t: k.client.decrypt_released(_released_header(k) + b"\xff" * 5000),
         iocz.FormatError,
         "released",
     ),
     "released counts from another key": (
-        lambda k, o, t: k.client.decrypt(_released_header(o) + b"\x00" * 64),
+        lambda k, o, t: k.client.decrypt_released(_released_header(o) + b"\x00" * 64),
         iocz.WrongKeyError,
         "key",
     ),
@@ -358,8 +370,8 @@ def test_panic_in_a_binding_becomes_an_exception() -> None:
 
 def test_empty_frame_counts_zero(keys: Keys) -> None:
     result = _scan(keys, {"h": pl.Series([], dtype=pl.String)})
-    _, total, bits = keys.client.decrypt(result.counts[0].released)  # type: ignore[attr-defined, misc]
-    assert (total, bits) == (0, 32)
+    released = keys.client.decrypt_released(result.counts[0].released)  # type: ignore[attr-defined]
+    assert (released.total, released.bits) == (0, 32)
 
 
 def test_two_keys_scan_in_parallel_threads(keys: Keys, other_keys: Keys) -> None:
@@ -375,9 +387,9 @@ def test_two_keys_scan_in_parallel_threads(keys: Keys, other_keys: Keys) -> None
         results = list(pool.map(run, [keys, other_keys]))
     for k, result in results:
         entry = result.counts[0]  # type: ignore[attr-defined]
-        assert k.client.decrypt(entry.released)[1] == 5  # type: ignore[index]
+        assert k.client.decrypt_released(entry.released).total == 5
         with pytest.raises(iocz.WrongKeyError):
-            (other_keys if k is keys else keys).client.decrypt(entry.released)
+            (other_keys if k is keys else keys).client.decrypt_released(entry.released)
 
 
 def test_client_key_never_shows_secret_material(keys: Keys, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from conftest import DATA, Keys
 def decrypt_both(keys: Keys, df: pl.DataFrame, member: pl.Expr) -> tuple[int, dict[str, int]]:
     """Decrypted (rows with at least one match, rows per IOC)."""
     got = df.select(member.fhe.count().alias("total"), member.fhe.count_per_ioc().alias("per"))
-    return keys.client.decrypt(got["total"].item()), keys.client.decrypt(got["per"].item())
+    return keys.client.decrypt_count(got["total"].item()), keys.client.decrypt_counts(got["per"].item())
 
 
 # --- domains -------------------------------------------------------------------------------

@@ -19,9 +19,7 @@ ABSENT = "5f" * 32
 
 def _per_ioc(keys: Keys, enc: iocz.EncryptedSet, frame: pl.DataFrame, col: str, **kw: object) -> dict[str, int]:
     blob = frame.select(pl.col(col).fhe.count_per_ioc(enc, bits=64, kernel="lookup", **kw)).item()  # type: ignore[arg-type]
-    out = keys.client.decrypt(blob)
-    assert isinstance(out, dict)
-    return out
+    return keys.client.decrypt_counts(blob)
 
 
 def test_hash_counts_equal_plaintext(keys: Keys, process_logs: pl.DataFrame) -> None:

@@ -162,7 +162,7 @@ def _domain_counts(keys: Keys, query: iocz.Query, folder: Path, **options: Any) 
     result = iocz.scan(logs, query, {"domain": "query"}, bits=64, progress=False, **options)
     result.save(folder / "r.iocz", overwrite=True)
     assert query.path is not None
-    manifest = query.path.parent / "queries" / f"{query.fingerprint}.json"
+    manifest = query.path.parent / "queries" / f"{query.bundle_fingerprint}.json"
     out = iocz.Result.load(folder / "r.iocz").decrypt(keys.client, manifest=manifest)
     return dict(zip(out.counts["ioc"], out.counts["count"], strict=True))
 
@@ -175,8 +175,10 @@ def test_an_ioc_com_with_subdomain_matching_counts_nothing(
     assert got == {"com": 0, "example.com": 2}
     [(_, entry)] = Ledger(ledger).read().entries
     saved = iocz.Result.load(tmp_path / "r.iocz")
-    assert entry["result"] == saved.fingerprint and entry["result_bytes"] == (tmp_path / "r.iocz").stat().st_size
-    assert entry["query"] == domain_query.fingerprint and entry["agency"] == f"key:{domain_query.key_fingerprint}"
+    assert entry["result"] == saved.bundle_fingerprint and entry["result_bytes"] == (tmp_path / "r.iocz").stat().st_size
+    assert (
+        entry["query"] == domain_query.bundle_fingerprint and entry["agency"] == f"key:{domain_query.key_fingerprint}"
+    )
     assert [s["match"] for s in entry["profile"]["sets"]] == ["subdomain"] and entry["verdict"] == "allowed"
     assert saved.metadata["public_suffix_list"] == iocz._iocz.PUBLIC_SUFFIX_LIST
     # Without any policy too: the rule is the Rust core's, not an option.

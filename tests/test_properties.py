@@ -74,8 +74,7 @@ def test_encrypted_counts_equal_plaintext(keys: Keys, column: list[str | None], 
     enc = keys.client.encrypt_set(iocs)
     member = pl.col("h").fhe.is_in(enc, bits=64)
     per_ioc, total = frame.select(member.fhe.count_per_ioc().alias("per_ioc"), member.fhe.count().alias("total")).row(0)
-    counts = keys.client.decrypt(per_ioc)
-    assert isinstance(counts, dict)
+    counts = keys.client.decrypt_counts(per_ioc)
     for ioc in iocs:
         assert counts[ioc] == column.count(ioc)
-    assert keys.client.decrypt(total) == sum(v in iocs for v in column)
+    assert keys.client.decrypt_count(total) == sum(v in iocs for v in column)

@@ -43,7 +43,7 @@ def _with_checks(code: str) -> str:
     return "\n".join(out)
 
 
-_FHE_WORK = (".fhe.", "iocz.scan(", "decrypt(")
+_FHE_WORK = (".fhe.", "iocz.scan(", "decrypt(", ".decrypt_")
 
 
 def _without_fhe_work(code: str) -> str:

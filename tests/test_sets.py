@@ -33,8 +33,8 @@ def test_per_ioc_and_total_counts_with_planted_iocs(keys: Keys, small_logs: pl.D
     per = small_logs.select(member.fhe.count_per_ioc()).item()
     total = small_logs.select(member.fhe.count()).item()
     expected = truth_per_ioc(small_logs, iocs)
-    assert keys.client.decrypt(per) == expected
-    assert keys.client.decrypt(total) == small_logs.select(pl.col("sha256").is_in(iocs).sum()).item()
+    assert keys.client.decrypt_counts(per) == expected
+    assert keys.client.decrypt_count(total) == small_logs.select(pl.col("sha256").is_in(iocs).sum()).item()
 
     # The public part carries no plaintext IOC; the manifest is written owner-only.
     enc.save(tmp_path / "set.iocz")
@@ -50,9 +50,9 @@ def test_per_ioc_and_total_counts_with_planted_iocs(keys: Keys, small_logs: pl.D
 def test_single_ioc_all_rows_matching_and_per_row(keys: Keys) -> None:
     df = pl.DataFrame({"sha256": [SEED_IOC] * 5 + [None]})
     enc = keys.client.encrypt_set([SEED_IOC])
-    assert keys.client.decrypt(df.select(pl.col("sha256").fhe.is_in(enc).fhe.count()).item()) == 5
+    assert keys.client.decrypt_count(df.select(pl.col("sha256").fhe.is_in(enc).fhe.count()).item()) == 5
     rows = df.select(pl.col("sha256").fhe.is_in(enc))["sha256"]
-    assert [None if b is None else keys.client.decrypt(b) for b in rows] == [True] * 5 + [None]
+    assert [None if b is None else keys.client.decrypt_match(b) for b in rows] == [True] * 5 + [None]
 
 
 def test_group_by_per_ioc(keys: Keys, small_logs: pl.DataFrame) -> None:
@@ -61,15 +61,17 @@ def test_group_by_per_ioc(keys: Keys, small_logs: pl.DataFrame) -> None:
     enc = keys.client.encrypt_set(iocs)
     got = small_logs.group_by("host").agg(pl.col("sha256").fhe.is_in(enc).fhe.count_per_ioc().alias("c"))
     for host, counts in got.iter_rows():
-        assert keys.client.decrypt(counts) == truth_per_ioc(small_logs.filter(pl.col("host") == host), iocs)
+        assert keys.client.decrypt_counts(counts) == truth_per_ioc(small_logs.filter(pl.col("host") == host), iocs)
 
 
 @pytest.mark.parametrize("values", [[], [None, None]], ids=["empty", "all-null"])
 def test_empty_and_all_null_columns(keys: Keys, values: list[None]) -> None:
     df = pl.DataFrame({"sha256": values}, schema={"sha256": pl.String})
     enc = keys.client.encrypt_set([SEED_IOC])
-    assert keys.client.decrypt(df.select(pl.col("sha256").fhe.is_in(enc).fhe.count()).item()) == 0
-    assert keys.client.decrypt(df.select(pl.col("sha256").fhe.is_in(enc).fhe.count_per_ioc()).item()) == {SEED_IOC: 0}
+    assert keys.client.decrypt_count(df.select(pl.col("sha256").fhe.is_in(enc).fhe.count()).item()) == 0
+    assert keys.client.decrypt_counts(df.select(pl.col("sha256").fhe.is_in(enc).fhe.count_per_ioc()).item()) == {
+        SEED_IOC: 0
+    }
 
 
 def test_set_errors(keys: Keys) -> None:

@@ -77,7 +77,9 @@ def test_signed_round_trip(parties: dict[str, Path], tmp_path: Path, capsys: pyt
     counts = json.loads(capsys.readouterr().out)["counts"]
     assert [c["count"] for c in counts] == [2]
     # A result signed by another key is refused at decrypt, before any decryption.
-    Identity.load(parties["stranger-id"] / "identity.key").sign_bundle(out, "result", iocz.Result.load(out).fingerprint)
+    Identity.load(parties["stranger-id"] / "identity.key").sign_bundle(
+        out, "result", iocz.Result.load(out).bundle_fingerprint
+    )
     assert main([*decrypt, *expect]) == EXIT_INVALID
     assert "not by the expected ed25519:" in capsys.readouterr().err
     signature_path(out).unlink()
@@ -115,7 +117,7 @@ def test_tampered_unsigned_and_unknown_queries_are_refused_before_any_work(
 
 def test_signature_files_are_checked(parties: dict[str, Path], keys: Keys, tmp_path: Path) -> None:
     query = save_query(keys, tmp_path)
-    fingerprint = iocz.Query.load(query).fingerprint
+    fingerprint = iocz.Query.load(query).bundle_fingerprint
     Identity.load(parties["agency-id"] / "identity.key").sign_bundle(query, "query", fingerprint)
     sig = read_signature(query, "query", fingerprint=fingerprint)
     assert sig is not None and not sig.trusted and sig.name is None

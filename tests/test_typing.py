@@ -30,7 +30,7 @@ fused: list[pl.Expr] = [
     pl.col("h").fhe.count_per_ioc(iocs),
 ]
 dtype: iocz.Encrypted = iocz.Encrypted("cell", ck.fingerprint)
-n = ck.decrypt(out.item())
+n = ck.decrypt_count(out.item())
 """
 
 

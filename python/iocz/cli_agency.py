@@ -80,7 +80,7 @@ def query(args: argparse.Namespace) -> int:
         embed_server_key=not args.reference_server_key,
         overwrite=args.overwrite,
     )
-    company.sign_query(signer, args.out, q.fingerprint)
+    company.sign_query(signer, args.out, q.bundle_fingerprint)
     print_written_query(q, args.out, time.perf_counter() - t, mpath)
     return EXIT_OK
 

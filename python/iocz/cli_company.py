@@ -134,7 +134,7 @@ def inspect_company(args: argparse.Namespace, query: Query | None) -> int:
     if query is None:
         _print_signature(args.bundle, "result", policy)
         return 0
-    sig = read_signature(args.bundle, "query", policy.trusted if policy else (), fingerprint=query.fingerprint)
+    sig = read_signature(args.bundle, "query", policy.trusted if policy else (), fingerprint=query.bundle_fingerprint)
     print(f"signature: {sig.describe() if sig else 'none (the bundle is unsigned)'}")
     if policy is None:
         return 0

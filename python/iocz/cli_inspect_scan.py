@@ -141,8 +141,11 @@ def _scan(args: argparse.Namespace) -> int:
     else:
         result = iocz.scan(_logs(args, None), q, _columns(args.column), **options)
     result.save(args.out, overwrite=args.overwrite)
-    control.sign(args.out, result.fingerprint)
+    control.sign(args.out, result.bundle_fingerprint)
     shutil.rmtree(checkpoint, ignore_errors=True)
     meta = result.metadata
-    print(f"result for query {q.fingerprint} written to {args.out}: {meta['rows_scanned']:,} rows, {meta['seconds']} s")
+    print(
+        f"result for query {q.bundle_fingerprint} written to {args.out}: "
+        f"{meta['rows_scanned']:,} rows, {meta['seconds']} s"
+    )
     return EXIT_OK

@@ -28,7 +28,7 @@ def print_query_sizes(q: Query, lookup_bits: int) -> None:
 def print_written_query(q: Query, out: str, seconds: float, mpath: Path) -> None:
     """After writing: the bundle's size and time, each set, and where the (secret) manifest is."""
     size = human_size(Path(out).stat().st_size)
-    print(f"query {q.fingerprint} written to {out} ({size}, {seconds:.1f} s; {q.count_bits}-bit counts)")
+    print(f"query {q.bundle_fingerprint} written to {out} ({size}, {seconds:.1f} s; {q.count_bits}-bit counts)")
     for s in q.sets:
         print(
             f"  {s.ioc_type:<9} {s.set.slots:>6} slots  match={s.match}  lengths={s.set.lengths or '-'}  "

@@ -52,7 +52,7 @@ class Query(Protocol):
     @property
     def count_bits(self) -> int: ...
     @property
-    def fingerprint(self) -> str: ...
+    def bundle_fingerprint(self) -> str: ...
 
 
 class Entry(Protocol):
@@ -82,7 +82,7 @@ class Result(Protocol):
     @property
     def metadata(self) -> dict[str, Any]: ...
     @property
-    def fingerprint(self) -> str: ...
+    def bundle_fingerprint(self) -> str: ...
 
 
 class Decrypted(Protocol):
@@ -192,7 +192,7 @@ def query_facts(q: Query) -> Facts:
         ],
     )
     rows = [_set_row(s.set, s.match) for s in q.sets]
-    return Facts(f"query {q.fingerprint or '(unsaved)'}", fields, [Table("sets", _SET_COLUMNS, rows), learns])
+    return Facts(f"query {q.bundle_fingerprint or '(unsaved)'}", fields, [Table("sets", _SET_COLUMNS, rows), learns])
 
 
 def _time_range(value: Any) -> str:
@@ -271,7 +271,7 @@ def result_facts(r: Result, file_size: int | None = None, limit: int | None = No
         )
     title = "entries (what the agency will decrypt; with the metadata above, all the file holds)"
     parts.append(Table(title, columns, rows, len(r.counts) - len(shown)))
-    return Facts(f"result {r.fingerprint or '(unsaved)'} for query {r.query}", fields, parts)
+    return Facts(f"result {r.bundle_fingerprint or '(unsaved)'} for query {r.query}", fields, parts)
 
 
 def _count(n: int | None, saturated: bool) -> str:
@@ -339,7 +339,7 @@ def key_facts(key: ClientKey | ServerKey | PublicKey) -> Facts:
 
 def set_facts(s: EncryptedSet) -> Facts:
     """An encrypted IOC set: its public options and size (the manifest is not part of it)."""
-    fields = [("set id", s.set_id), ("key", s.fingerprint)]
+    fields = [("set id", s.set_id), ("key", s.key_fingerprint)]
     return Facts("EncryptedSet", fields, [Table("set", _SET_COLUMNS, [_set_row(s, "-")])])
 
 

@@ -171,7 +171,11 @@ class FheExpr:
         self, value: EncryptedValue | bytes, bits: Bits, digit_bits: DigitBits
     ) -> tuple[list[pl.Expr], dict[str, int], str]:
         enc = _value(value)
-        return [self._input, pl.lit(enc.to_bytes(), dtype=pl.Binary)], _match_kwargs(bits, digit_bits), enc.fingerprint
+        return (
+            [self._input, pl.lit(enc.to_bytes(), dtype=pl.Binary)],
+            _match_kwargs(bits, digit_bits),
+            enc.key_fingerprint,
+        )
 
     def count_eq(self, value: EncryptedValue | bytes, *, bits: Bits = 256, digit_bits: DigitBits = "auto") -> pl.Expr:
         """Encrypted number of rows equal to ``value``: one ``Encrypted("count")`` per group.
@@ -203,7 +207,7 @@ class FheExpr:
         out = _plugin(
             "fhe_is_in_count", args, {**kwargs, "per_ioc": per_ioc, "weighted": weights is not None}, scalar=True
         )
-        return _typed(out, "counts" if per_ioc else "count", iocs.fingerprint)
+        return _typed(out, "counts" if per_ioc else "count", iocs.key_fingerprint)
 
     def count_in(
         self,
@@ -241,7 +245,7 @@ class FheExpr:
         candidates × 3 / 2**bits).
         """
         kwargs = _set_kwargs(iocs, match, bits, digit_bits)
-        out = _typed(_plugin("fhe_is_in", [self._input], {**kwargs, "per_ioc": False}), "match", iocs.fingerprint)
+        out = _typed(_plugin("fhe_is_in", [self._input], {**kwargs, "per_ioc": False}), "match", iocs.key_fingerprint)
         fused = _Fused(self._set_count(iocs, kwargs, per_ioc=False), self._set_count(iocs, kwargs, per_ioc=True))
         return _FUSED.put(out, fused)
 
@@ -256,7 +260,7 @@ class FheExpr:
         weights: str | pl.Expr | None = None,
     ) -> pl.Expr:
         """Encrypted number of rows containing each IOC of ``iocs``, as one ``Encrypted("counts")``
-        value per group; ``ClientKey.decrypt`` turns it into ``{ioc: count}`` with the set's manifest.
+        value per group; ``ClientKey.decrypt_counts`` turns it into ``{ioc: count}`` with the set's manifest.
 
         ``kernel``: ``"auto"`` runs whichever of the scan kernel (cost per distinct value) and the
         lookup kernel (cost per IOC; needs a set made with ``kernel="auto"`` or ``"lookup"``) is
@@ -280,7 +284,7 @@ class FheExpr:
         """Encrypted number of matching rows: one encrypted count (per group in
         ``group_by().agg`` / ``over``). After ``eq``: :meth:`count_eq`; after ``is_in``:
         :meth:`count_in`; on a materialised column of encrypted booleans: their sum (Binary).
-        Decrypt it with ``ClientKey.decrypt``."""
+        Decrypt it with ``ClientKey.decrypt_count``."""
         fused = _FUSED.get(self._expr)
         if fused is not None:
             return _named_like(fused.count, self._expr)

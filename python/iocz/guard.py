@@ -95,7 +95,7 @@ class Admission:
             "signer": None if self.signature is None else self.signature.signer,
             "signer_name": None if self.signature is None else self.signature.name,
             "signer_trusted": self.signature is not None and self.signature.trusted,
-            "query": self.query.fingerprint,
+            "query": self.query.bundle_fingerprint,
             "profile": self.profile.to_json(),
             "columns": meta.get("columns"),
             "kernels": meta.get("kernels"),
@@ -105,7 +105,7 @@ class Admission:
             "rows_scanned": meta.get("rows_scanned"),
             "group_by": meta.get("group_by"),
             "groups": self.groups,
-            "result": result.fingerprint,
+            "result": result.bundle_fingerprint,
             "result_sha256": hashlib.sha256(data).hexdigest(),
             "result_bytes": len(data),
             "policy": None if self.policy is None else self.policy.source,
@@ -146,7 +146,7 @@ def admit(
     signature = None
     if query.path is not None:
         trusted = rules.trusted if rules is not None else ()
-        signature = read_signature(query.path, "query", trusted, fingerprint=query.fingerprint)
+        signature = read_signature(query.path, "query", trusted, fingerprint=query.bundle_fingerprint)
     adm = Admission(query, rules, QueryProfile.of(query), signature, book, kernel)
     if rules is not None:
         _check(adm, rules, columns, group_by, sources)

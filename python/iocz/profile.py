@@ -71,7 +71,7 @@ class QueryProfile:
                     lookup[1] if lookup else None,
                 )
             )
-        return cls(query.fingerprint, query.key_fingerprint, query.count_bits, tuple(sets))
+        return cls(query.bundle_fingerprint, query.key_fingerprint, query.count_bits, tuple(sets))
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (for the ledger)."""

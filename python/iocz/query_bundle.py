@@ -51,7 +51,7 @@ class Query:
     sets: list[QuerySet]
     key_fingerprint: str
     server_key: ServerKey | None = None
-    fingerprint: str = ""
+    bundle_fingerprint: str = ""
     created: str = ""
     #: Width of every released count (16 or 32 bits), chosen by the agency.
     count_bits: int = 32
@@ -170,12 +170,12 @@ class Query:
             if self.server_key is None:
                 raise ValueError("no server key to embed")
             sections.insert(0, ("server-key", self.server_key.to_bytes()))
-        data, self.fingerprint = _iocz.encode_bundle("query", json.dumps(self._meta(embed_server_key)), sections)
+        data, self.bundle_fingerprint = _iocz.encode_bundle("query", json.dumps(self._meta(embed_server_key)), sections)
         folder = Path(manifest_dir)
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        manifest = {"query": self.fingerprint, **self._manifest}
+        manifest = {"query": self.bundle_fingerprint, **self._manifest}
         mpath = write_atomic(
-            folder / f"{self.fingerprint}.json",
+            folder / f"{self.bundle_fingerprint}.json",
             json.dumps(manifest, indent=1).encode(),
             secret=True,
             overwrite=True,
@@ -217,7 +217,7 @@ class Query:
             enc = EncryptedSet.from_bytes(data[f"set/{i}"])
             if not isinstance(m, dict):
                 raise FormatError(f"{what}: set {i} metadata is invalid")
-            if enc.fingerprint != key_fp or enc.ioc_type != m.get("type") or enc.set_id != m.get("set_id"):
+            if enc.key_fingerprint != key_fp or enc.ioc_type != m.get("type") or enc.set_id != m.get("set_id"):
                 raise FormatError(f"{what}: set {i} does not match its metadata (type, id or key)")
             match = m.get("match", "exact")
             if match not in _iocz.DOMAIN_MATCHES or (match == "subdomain" and enc.ioc_type != "domain"):
@@ -228,7 +228,7 @@ class Query:
 
     def __repr__(self) -> str:
         types = ", ".join(f"{s.ioc_type}[{s.set.slots} slots]" for s in self.sets)
-        name = self.fingerprint or "unsaved"
+        name = self.bundle_fingerprint or "unsaved"
         return f"Query({name}, key {self.key_fingerprint}, {self.count_bits}-bit counts: {types})"
 
     def _repr_html_(self) -> str:

@@ -18,7 +18,7 @@ import polars as pl
 
 from iocz import _iocz
 from iocz._files import write_atomic
-from iocz._iocz import ClientKey, EncryptedSet, EncryptedValue, FormatError, WrongKeyError
+from iocz._iocz import ClientKey, EncryptedSet, EncryptedValue, FormatError, InvalidInputError, WrongKeyError
 from iocz.bundle_format import META_VERSION, check_meta, manifest_dir, require
 
 if TYPE_CHECKING:
@@ -45,14 +45,14 @@ class Result:
     key_fingerprint: str
     counts: list[Count]
     metadata: dict[str, Any]
-    fingerprint: str = ""
+    bundle_fingerprint: str = ""
 
     def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
         """Write the result bundle (atomically)."""
         write_atomic(path, self.to_bytes(), overwrite=overwrite)
 
     def to_bytes(self) -> bytes:
-        """The result bundle's bytes (sets :attr:`fingerprint`; the same bytes every time)."""
+        """The result bundle's bytes (sets :attr:`bundle_fingerprint`; the same bytes every time)."""
         meta = {
             "format": "result",
             "meta_version": META_VERSION,
@@ -64,7 +64,7 @@ class Result:
             ],
         }
         sections = [(f"entry/{i}/released", c.released) for i, c in enumerate(self.counts)]
-        data, self.fingerprint = _iocz.encode_bundle("result", json.dumps(meta), sections)
+        data, self.bundle_fingerprint = _iocz.encode_bundle("result", json.dumps(meta), sections)
         return data
 
     @classmethod
@@ -120,10 +120,11 @@ class Result:
                 raise FormatError(f"result refers to set {c.set_index}, the query has {len(m['sets'])}")
             ms = m["sets"][c.set_index]
             EncryptedSet.load_manifest_text(ms["manifest"])
-            released = key.decrypt(EncryptedValue.from_bytes(c.released))
-            if not isinstance(released, tuple):
-                raise FormatError("result entries must hold released counts")
-            per_ioc, total, bits = released
+            try:
+                released = key.decrypt_released(EncryptedValue.from_bytes(c.released))
+            except InvalidInputError as e:
+                raise FormatError(f"result entries must hold released counts ({e})") from None
+            per_ioc, total, bits = released.counts, released.total, released.bits
             full = 2**bits - 1
             base = {"group": c.group, "type": ms["type"], "column": c.column}
             # None: rows with several candidates whose total the company did not count (opt-in);
@@ -161,7 +162,7 @@ class Result:
     def __repr__(self) -> str:
         meta = self.metadata
         return (
-            f"Result({self.fingerprint or 'unsaved'} for query {self.query}, key {self.key_fingerprint}: "
+            f"Result({self.bundle_fingerprint or 'unsaved'} for query {self.query}, key {self.key_fingerprint}: "
             f"{len(self.counts)} entries, {meta.get('rows_scanned', '?')} rows scanned, "
             f"{meta.get('count_bits', '?')}-bit counts)"
         )

@@ -183,7 +183,7 @@ def scan_source(
     log.info(
         "scan %s on %s: %d rows after filter, %d jobs, %d partitions, ~%d PBS planned (%d of them adding and "
         "releasing the counts)",
-        query.fingerprint,
+        query.bundle_fingerprint,
         source.engine,
         stats.rows,
         len(jobs),
@@ -216,4 +216,4 @@ def scan_source(
         "started": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
         "seconds": round(time.time() - started, 1),
     }
-    return guard.release(Result(query.fingerprint, query.key_fingerprint, counts, metadata))
+    return guard.release(Result(query.bundle_fingerprint, query.key_fingerprint, counts, metadata))

@@ -70,7 +70,7 @@ def signature(query: Query, jobs: list[Job], plans: list[_iocz.ColumnPlan], sett
     """What a checkpoint is valid for: the query, jobs, filter, grouping and rows, and every
     job's plan (its canonical pairs, kernel and cut, whatever engine produced the pairs)."""
     h = hashlib.sha256()
-    h.update(json.dumps([query.fingerprint, [(j.set_index, j.column) for j in jobs], *settings]).encode())
+    h.update(json.dumps([query.bundle_fingerprint, [(j.set_index, j.column) for j in jobs], *settings]).encode())
     for plan in plans:
         h.update(plan.fingerprint.encode())
     return h.hexdigest()[:32]

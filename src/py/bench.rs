@@ -1,5 +1,6 @@
-//! Module-level functions for benchmarks and tests: PBS counters, raw PBS throughput, the seed
-//! prototype's count, planned PBS of a set count, and a forced panic.
+//! Benchmark-only bindings, built with the `bench-bindings` feature (`make bench-wheel`), never
+//! in the production module: raw PBS throughput, the seed prototype's count, and the planned PBS
+//! of a set count with sampled slots.
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -9,9 +10,10 @@ use crate::ciphertexts;
 use crate::error::Error;
 use crate::ioc::DomainMatch;
 use crate::kernels::encrypted;
+use crate::kernels::set_matching;
 use crate::py::errors::run;
 use crate::py::registry;
-use crate::query::{membership, values};
+use crate::query::values;
 use crate::wire::ids::parse_set_id;
 
 /// Benchmark helper: PBS throughput. Runs `n` bootstraps of one block of `value` on all cores
@@ -65,57 +67,14 @@ fn _planned_pbs(
         mode,
         values.iter().map(|v| v.as_deref()),
     )?;
-    Ok(membership::planned_pbs(&set, &expanded, bits, slot_stride))
+    let rows = expanded.candidate_rows();
+    let planned = set_matching::planned_pbs(&set.cuckoo, &rows, None, bits, slot_stride);
+    Ok((planned, expanded.candidates.len()))
 }
 
-/// The pinned tfhe parameter set, as a name.
-#[pyfunction]
-fn parameter_set() -> &'static str {
-    crate::params::PARAMETER_SET
-}
-
-/// Raise a panic inside the extension (tests check it becomes an exception, not an abort).
-#[pyfunction]
-fn _force_panic(py: Python<'_>) -> PyResult<()> {
-    run(py, || -> Result<(), Error> {
-        panic!("forced panic for testing")
-    })
-}
-
-/// Reset tfhe's PBS counter.
-#[pyfunction]
-fn reset_pbs_count() {
-    tfhe::reset_pbs_count();
-}
-
-/// Programmable bootstraps performed in this process since the last reset.
-#[pyfunction]
-fn pbs_count() -> u64 {
-    tfhe::get_pbs_count()
-}
-
-/// Add the functions to the module.
+/// Add the benchmark functions to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_raw_pbs_seconds, m)?)?;
     m.add_function(wrap_pyfunction!(_prototype_count, m)?)?;
-    m.add_function(wrap_pyfunction!(_planned_pbs, m)?)?;
-    m.add_function(wrap_pyfunction!(parameter_set, m)?)?;
-    m.add_function(wrap_pyfunction!(_force_panic, m)?)?;
-    m.add_function(wrap_pyfunction!(reset_pbs_count, m)?)?;
-    m.add_function(wrap_pyfunction!(pbs_count, m)?)?;
-    m.add_function(wrap_pyfunction!(external_products, m)?)?;
-    m.add_function(wrap_pyfunction!(_lookup_phase_seconds, m)?)
-}
-
-/// External products (CMux steps, rotations) run by lookups in this process.
-#[pyfunction]
-fn external_products() -> u64 {
-    crate::lookup::eval::external_products()
-}
-
-/// Wall seconds lookups spent in this process in `(filters, reads, bootstraps)`: peeling and
-/// cell building, CMux trees and external products, tag tests + ANDs + gates.
-#[pyfunction]
-fn _lookup_phase_seconds() -> (f64, f64, f64) {
-    crate::lookup::eval::phase_seconds()
+    m.add_function(wrap_pyfunction!(_planned_pbs, m)?)
 }

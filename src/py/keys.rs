@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict};
+use pyo3::types::{PyBytes, PyDict};
 
+use crate::error::Error;
 use crate::ioc::IocType;
 use crate::keys::{ClientKey, Decrypted, PublicKey, ServerKey};
 use crate::params;
@@ -122,22 +123,51 @@ impl PyClientKey {
         })
     }
 
-    /// Decrypt a count (→ int), a match (→ bool), a value (→ lower-case hex), per-IOC counts
-    /// (→ dict IOC hex → count; needs the set's manifest, created or loaded in this process) or
-    /// released counts (→ (dict IOC → count, rows matching any IOC or None if not counted,
-    /// count width in bits)).
-    fn decrypt<'py>(&self, py: Python<'py>, obj: CiphertextArg) -> PyResult<Bound<'py, PyAny>> {
-        let decrypted = run(py, || self.inner.decrypt(&obj.0))?;
-        Ok(match decrypted {
-            Decrypted::Count(n) => n.into_pyobject(py)?.into_any(),
-            Decrypted::Match(b) => PyBool::new(py, b).to_owned().into_any(),
-            Decrypted::Value(d) => d.to_hex().into_pyobject(py)?.into_any(),
+    /// Decrypt an encrypted count.
+    fn decrypt_count(&self, py: Python<'_>, obj: CiphertextArg) -> PyResult<u64> {
+        match run(py, || self.inner.decrypt(&obj.0))? {
+            Decrypted::Count(n) => Ok(n),
+            other => Err(not_a("an encrypted count", &other)),
+        }
+    }
+
+    /// Decrypt an encrypted match boolean.
+    fn decrypt_match(&self, py: Python<'_>, obj: CiphertextArg) -> PyResult<bool> {
+        match run(py, || self.inner.decrypt(&obj.0))? {
+            Decrypted::Match(b) => Ok(b),
+            other => Err(not_a("an encrypted match boolean", &other)),
+        }
+    }
+
+    /// Decrypt an encrypted value (→ its digest in lower-case hex).
+    fn decrypt_value(&self, py: Python<'_>, obj: CiphertextArg) -> PyResult<String> {
+        match run(py, || self.inner.decrypt(&obj.0))? {
+            Decrypted::Value(d) => Ok(d.to_hex()),
+            other => Err(not_a("an encrypted value", &other)),
+        }
+    }
+
+    /// Decrypt unreleased per-IOC counts (or gated per-bin lookup counts) → `{IOC: count}`;
+    /// needs the set's manifest, created or loaded in this process.
+    fn decrypt_counts<'py>(
+        &self,
+        py: Python<'py>,
+        obj: CiphertextArg,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        match run(py, || self.inner.decrypt(&obj.0))? {
             Decrypted::Counts { set, per_slot } => {
-                named_dict(py, registry::manifest(set)?.name_counts(&per_slot)?)?.into_any()
+                named_dict(py, registry::manifest(set)?.name_counts(&per_slot)?)
             }
             Decrypted::BinCounts { set, per_bin } => {
-                named_dict(py, registry::manifest(set)?.name_bin_counts(&per_bin)?)?.into_any()
+                named_dict(py, registry::manifest(set)?.name_bin_counts(&per_bin)?)
             }
+            other => Err(not_a("per-IOC counts", &other)),
+        }
+    }
+
+    /// Decrypt released counts (what a result bundle holds); needs the set's manifest.
+    fn decrypt_released(&self, py: Python<'_>, obj: CiphertextArg) -> PyResult<ReleasedCounts> {
+        match run(py, || self.inner.decrypt(&obj.0))? {
             Decrypted::Released {
                 set,
                 bits,
@@ -151,16 +181,58 @@ impl PyClientKey {
                 } else {
                     manifest.name_counts(&per_slot)?
                 };
-                (named_dict(py, named)?, total, bits)
-                    .into_pyobject(py)?
-                    .into_any()
+                Ok(ReleasedCounts { named, total, bits })
             }
-        })
+            other => Err(not_a("released counts", &other)),
+        }
     }
 
     fn __repr__(&self) -> String {
         format!("ClientKey(fingerprint={}, secret)", self.inner.id())
     }
+}
+
+/// Released counts of one (set, column, group), decrypted and named.
+#[pyclass(frozen, module = "iocz._iocz")]
+pub struct ReleasedCounts {
+    /// Count of each IOC in the manifest's order (`2^bits − 1`: at least that many).
+    named: Vec<(String, u64)>,
+    /// Rows matching any IOC; None when the company did not count them.
+    #[pyo3(get)]
+    total: Option<u64>,
+    /// Width of every count.
+    #[pyo3(get)]
+    bits: usize,
+}
+
+#[pymethods]
+impl ReleasedCounts {
+    /// `{IOC: count}`, in the manifest's order (`2^bits − 1`: at least that many).
+    #[getter]
+    fn counts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        named_dict(py, self.named.clone())
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "ReleasedCounts({} IOCs, total={:?}, {}-bit)",
+            self.named.len(),
+            self.total,
+            self.bits
+        )
+    }
+}
+
+/// The error for decrypting `found` with a method meant for `expected`.
+fn not_a(expected: &str, found: &Decrypted) -> PyErr {
+    let what = match found {
+        Decrypted::Count(_) => "an encrypted count",
+        Decrypted::Match(_) => "an encrypted match boolean",
+        Decrypted::Value(_) => "an encrypted value",
+        Decrypted::Counts { .. } | Decrypted::BinCounts { .. } => "per-IOC counts",
+        Decrypted::Released { .. } => "released counts",
+    };
+    Error::InvalidInput(format!("expected {expected}, got {what}")).into()
 }
 
 /// `{IOC: count}` of named counts.
@@ -309,6 +381,7 @@ impl PyPublicKey {
 /// Add the key classes to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyClientKey>()?;
+    m.add_class::<ReleasedCounts>()?;
     m.add_class::<PyServerKey>()?;
     m.add_class::<PyPublicKey>()
 }

@@ -3,7 +3,9 @@
 //! binding releases the GIL around FHE work and turns errors and panics into Python exceptions
 //! ([`errors`]).
 
+#[cfg(feature = "bench-bindings")]
 mod bench;
+mod diagnostics;
 mod errors;
 pub(crate) mod expressions;
 mod files;
@@ -31,5 +33,8 @@ fn _iocz(m: &Bound<'_, PyModule>) -> PyResult<()> {
     sets::register(m)?;
     workflow::register(m)?;
     plan::register(m)?;
-    bench::register(m)
+    diagnostics::register(m)?;
+    #[cfg(feature = "bench-bindings")]
+    bench::register(m)?;
+    Ok(())
 }

@@ -78,6 +78,9 @@ pub struct PartitionPlan {
     pbs: u64,
 }
 
+/// One group's sealed partial counts: `(group index, per-IOC counts, rows matching any IOC)`.
+type SealedGroupCounts<'py> = (u32, Bound<'py, PyBytes>, Bound<'py, PyBytes>);
+
 /// The plan of one (set, column) job: see [`crate::query::plan`].
 #[pyclass(frozen, module = "iocz._iocz")]
 pub struct ColumnPlan {
@@ -85,6 +88,8 @@ pub struct ColumnPlan {
     bits: usize,
     mode: String,
     plan: plan::ColumnPlan,
+    /// Why the column cannot be counted (its type), reported when a partition is counted.
+    refusal: Option<String>,
 }
 
 /// The integers of `series` as `T` (cast), refusing nulls; `what` names it in errors.
@@ -147,22 +152,34 @@ impl ColumnPlan {
             count_bits,
             bins_per_partition,
         };
-        let plan = run(py, || {
+        let (plan, refusal) = run(py, || {
             let column = name(&values).to_string();
             let groups = integers::<u32>(&groups, "group indices")?;
             let weights = integers::<u64>(&weights, "weights")?;
-            registry::with_set_query(&set, bits, 0, r#match, kernel, |q| match values.dtype() {
-                DataType::Binary => {
+            registry::with_set_query(&set, bits, 0, r#match, kernel, |q| {
+                let ioc_type = q.spec().ioc_type;
+                // Other types are classified as text (the quality check names the column) but
+                // refused when counted.
+                let refusal = match values.dtype() {
+                    DataType::String | DataType::Null => None,
+                    DataType::Binary if ioc_type.is_hash() => None,
+                    other => Some(format!(
+                        "column {column:?} has type {other}; expected String{} for {} IOCs",
+                        if ioc_type.is_hash() { " or Binary" } else { "" },
+                        ioc_type.name()
+                    )),
+                };
+                let plan = if values.dtype() == &DataType::Binary && refusal.is_none() {
                     let v = values.binary().expect("dtype checked").iter().collect();
-                    build(&q, &column, v, groups, weights, n_groups, options)
-                }
-                _ => {
-                    let text = values
-                        .cast(&DataType::String)
-                        .map_err(|e| Error::InvalidInput(format!("column {column:?}: {e}")))?;
+                    build(&q, &column, v, groups, weights, n_groups, options)?
+                } else {
+                    let text = values.cast(&DataType::String).map_err(|e| {
+                        Error::InvalidInput(refusal.clone().unwrap_or_else(|| e.to_string()))
+                    })?;
                     let v = text.str().expect("cast to String").iter().collect();
-                    build(&q, &column, v, groups, weights, n_groups, options)
-                }
+                    build(&q, &column, v, groups, weights, n_groups, options)?
+                };
+                Ok((plan, refusal))
             })
         })?;
         Ok(ColumnPlan {
@@ -170,6 +187,7 @@ impl ColumnPlan {
             bits,
             mode: r#match.to_string(),
             plan,
+            refusal,
         })
     }
 
@@ -264,11 +282,14 @@ impl ColumnPlan {
         &self,
         py: Python<'py>,
         part: usize,
-    ) -> PyResult<Vec<(u32, Bound<'py, PyBytes>, Bound<'py, PyBytes>)>> {
+    ) -> PyResult<Vec<SealedGroupCounts<'py>>> {
         let kernel = match self.plan.choice.kernel {
             Kernel::Lookup => "lookup",
             Kernel::Scan => "scan",
         };
+        if let Some(refusal) = &self.refusal {
+            return Err(Error::InvalidInput(refusal.clone()).into());
+        }
         let counts: GroupCounts = run(py, || {
             registry::with_set_query(&self.set, self.bits, 0, &self.mode, kernel, |q| {
                 self.plan.count(&q, part)

@@ -115,9 +115,9 @@ impl PyEncryptedSet {
         hex::encode(self.inner.id)
     }
 
-    /// Key fingerprint.
+    /// Fingerprint of the key the set was encrypted under.
     #[getter]
-    fn fingerprint(&self) -> String {
+    fn key_fingerprint(&self) -> String {
         self.inner.key.to_string()
     }
 
@@ -180,7 +180,7 @@ impl PyEncryptedSet {
 
     fn __repr__(&self) -> String {
         format!(
-            "EncryptedSet(id={}, fingerprint={}, type={}, slots={}, hashes={}, {})",
+            "EncryptedSet(id={}, key_fingerprint={}, type={}, slots={}, hashes={}, {})",
             self.set_id(),
             self.inner.key,
             self.ioc_type(),

@@ -72,7 +72,7 @@ impl EncryptedValue {
 
     /// Fingerprint of the key it was made under.
     #[getter]
-    fn fingerprint(&self) -> String {
+    fn key_fingerprint(&self) -> String {
         self.header.key.to_string()
     }
 
@@ -108,7 +108,7 @@ impl EncryptedValue {
 
     fn __repr__(&self) -> String {
         format!(
-            "EncryptedValue(kind={}, fingerprint={}, {})",
+            "EncryptedValue(kind={}, key_fingerprint={}, {})",
             self.kind(),
             self.header.key,
             human_size(self.bytes.len())

@@ -382,25 +382,6 @@ impl<'a> SetQuery<'a> {
     }
 }
 
-/// PBS the per-IOC count of `set` plans for `expanded` values (selector builds + comparisons,
-/// cheapest widths), computing every `slot_stride`-th slot; with the number of distinct
-/// candidates.
-pub fn planned_pbs(
-    set: &EncryptedSet,
-    expanded: &Expanded,
-    bits: usize,
-    slot_stride: usize,
-) -> (u64, usize) {
-    let planned = set_matching::planned_pbs(
-        &set.cuckoo,
-        &expanded.candidate_rows(),
-        None,
-        bits,
-        slot_stride,
-    );
-    (planned, expanded.candidates.len())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
