@@ -1,5 +1,5 @@
 """How close a scan's plan is to the work it does: for a few small real workloads, the PBS the
-dry run predicts (:func:`iocz.plan_scan`: partitions, additions, releases) against the PBS the
+dry run predicts (:func:`iocz.plan.plan_scan`: partitions, additions, releases) against the PBS the
 scan counts (tfhe's ``pbs-stats``), and the seconds the progress bar's starting ETA assumed
 against the seconds the scan took.
 
@@ -18,6 +18,7 @@ from typing import Any
 
 import iocz
 import polars as pl
+from iocz.plan import plan_scan
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -56,7 +57,7 @@ def main() -> None:
         match = "subdomain" if "subdomain" in name else "exact"
         kernel = "scan" if options.get("kernel") == "scan" else "lookup"
         query = iocz.Query.create(ck, iocs, kernel=kernel, domain_match=match)  # type: ignore[arg-type]
-        plan = iocz.plan_scan(logs, query, columns, bits=64, **options)
+        plan = plan_scan(logs, query, columns, bits=64, **options)
         iocz.reset_pbs_count()
         t = time.perf_counter()
         iocz.scan(logs, query, columns, bits=64, progress=False, **options)

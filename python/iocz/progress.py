@@ -16,9 +16,11 @@ from collections.abc import Callable
 
 from tqdm.auto import tqdm
 
-#: Seconds per PBS per core assumed before the first partition is done (tfhe-rs 1.7, pinned
-#: parameters, a recent x86 core: ≈ 20 ms).
-ASSUMED_PBS_SECONDS = 0.020
+#: Seconds per planned PBS per core assumed before the first partition is done: tfhe-rs 1.7,
+#: pinned KS32 parameters, with the scan's other work (weighted sums, re-randomisation,
+#: compression, the lookup's external products) carried by its PBS. Measured 15–20 ms of wall
+#: time per counted PBS on 2 cores (benches/plan_accuracy.py), so 30 ms per core.
+ASSUMED_PBS_SECONDS = 0.030
 #: Seconds between live updates of the bar while a partition runs.
 TICK_SECONDS = 2.0
 #: The bar without tqdm's partition-based remaining time (the postfix has the ETA).
@@ -42,6 +44,7 @@ class Progress:
         self.pbs_planned = 0
         self.planned_done = 0  # planned PBS of the partitions finished or resumed
         self.resumed = 0
+        self.release_pbs = 0  # PBS of the last step: adding and releasing the counts
         self.started = time.monotonic()
         self.work_seconds = 0.0  # time spent computing (not resuming) partitions
         self._last = self.started
@@ -115,6 +118,11 @@ class Progress:
         if self._bar is not None:
             self._bar.set_postfix_str(self.postfix(), refresh=False)
             self._bar.update(1)
+
+    def released(self, *, pbs: int, planned: int) -> None:
+        """The last step (adding the partitions' counts and releasing them) is done."""
+        self.release_pbs = pbs
+        self.advance(rows=0, pbs=pbs, resumed=False, planned=planned)
 
     def close(self) -> None:
         """End the bar."""

@@ -24,6 +24,7 @@ loop and :mod:`iocz.scan_release` releases the summed counts.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -32,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Unpack
 
-from iocz import timestamps
+from iocz import _iocz, timestamps
 from iocz._version import __version__
 from iocz.bundles import Query, Result
 from iocz.checkpoint import Checkpoint
@@ -43,7 +44,7 @@ from iocz.progress import Progress
 from iocz.quality import ColumnQuality, enforce
 from iocz.scan_pairs import make_tasks, pairs_per_job, plan_job, signature
 from iocz.scan_release import released_counts
-from iocz.scan_runner import LocalRunner
+from iocz.scan_runner import LocalRunner, pbs_since
 from iocz.scan_types import DEFAULT_PARTITION, PlanChoices, Runner, ScanOptions, ScanSettings, plan_jobs
 
 log = logging.getLogger("iocz.scan")
@@ -179,7 +180,9 @@ def scan_source(
     tasks = make_tasks(jobs, raw, plans)
     release_pbs = sum(p.release_pbs for p, _, _ in plans)
     bar = progress if isinstance(progress, Progress) else Progress(enabled=progress)
-    bar.start(partitions=len(tasks), rows=sum(t.rows for t in tasks), pbs=sum(t.planned_pbs for t in tasks))
+    # The release is the bar's last step: its PBS are in the plan and the ETA.
+    planned = sum(t.planned_pbs for t in tasks) + release_pbs
+    bar.start(partitions=len(tasks) + 1, rows=sum(t.rows for t in tasks), pbs=planned)
     log.info(
         "scan %s on %s: %d rows after filter, %d jobs, %d partitions, ~%d PBS planned (%d of them adding and "
         "releasing the counts)",
@@ -188,14 +191,17 @@ def scan_source(
         stats.rows,
         len(jobs),
         len(tasks),
-        sum(t.planned_pbs for t in tasks) + release_pbs,
+        planned,
         release_pbs,
     )
     try:
         done = runner.run(tasks, settings, ckpt, bar)
+        start = _iocz.pbs_count()
+        bar.watch(functools.partial(pbs_since, start))
+        counts = released_counts(tasks, done, jobs, query.count_bits, stats.rows)
+        bar.released(pbs=pbs_since(start), planned=release_pbs)
     finally:
         bar.close()
-    counts = released_counts(tasks, done, jobs, query.count_bits, stats.rows)
     metadata = {
         "iocz_version": __version__,
         "rows_scanned": stats.rows,

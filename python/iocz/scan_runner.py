@@ -5,6 +5,7 @@ is done."""
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from iocz import _iocz
@@ -41,6 +42,11 @@ def resume(
     return done, todo
 
 
+def pbs_since(start: int) -> int:
+    """PBS this process ran since the counter read ``start``."""
+    return _iocz.pbs_count() - start
+
+
 class LocalRunner:
     """Partitions one after another in this process (each one parallel over the cores)."""
 
@@ -53,14 +59,15 @@ class LocalRunner:
             if (t.job_index, t.part) in out:
                 log.info("job %d (%s) partition %d resumed", t.job_index, t.job.column, t.part)
         for t in todo:
-            _iocz.reset_pbs_count()
-            bar.watch(_iocz.pbs_count)
+            # The process-wide counter is read, never reset: a caller's own count stays whole.
+            start = _iocz.pbs_count()
+            bar.watch(functools.partial(pbs_since, start))
             try:
                 counts = count_planned(t.plan, t.part, t.keys)
             finally:
                 bar.watch(None)
             ckpt.save(t.job_index, t.part, counts)
             out[(t.job_index, t.part)] = counts
-            bar.advance(rows=t.rows, pbs=_iocz.pbs_count(), resumed=False, planned=t.planned_pbs)
+            bar.advance(rows=t.rows, pbs=_iocz.pbs_count() - start, resumed=False, planned=t.planned_pbs)
             log.info("job %d (%s) partition %d done", t.job_index, t.job.column, t.part)
         return out
