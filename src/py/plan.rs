@@ -278,11 +278,7 @@ impl ColumnPlan {
     /// Sealed partial counts of partition `part`: `(group index, per-IOC counts, rows matching
     /// any IOC)` for each group with pairs in it (ungrouped: group 0); an empty total is summed
     /// by the agency, or not counted.
-    fn count<'py>(
-        &self,
-        py: Python<'py>,
-        part: usize,
-    ) -> PyResult<Vec<SealedGroupCounts<'py>>> {
+    fn count<'py>(&self, py: Python<'py>, part: usize) -> PyResult<Vec<SealedGroupCounts<'py>>> {
         let kernel = match self.plan.choice.kernel {
             Kernel::Lookup => "lookup",
             Kernel::Scan => "scan",
