@@ -31,6 +31,16 @@ pub fn digest(seed: u8) -> Digest {
     Digest(Sha256::digest([seed]).into())
 }
 
+/// A set of `ioc_type` holding `iocs` (canonicalised), under the shared key, 2 hashes, no padding.
+pub fn typed_set(ioc_type: IocType, iocs: &[&str]) -> (EncryptedSet, Manifest) {
+    let spec = SetSpec::new(ioc_type, true);
+    let canonical: Vec<CanonicalIoc> = iocs
+        .iter()
+        .map(|i| spec.canonical_ioc(i).unwrap())
+        .collect();
+    EncryptedSet::encrypt(&keys().client, spec, &canonical, 2, 0).unwrap()
+}
+
 /// A SHA-256 set of `iocs` (their digests) under the shared key.
 pub fn sha_set(iocs: &[Digest], hashes: u8) -> crate::Result<(EncryptedSet, Manifest)> {
     let canonical: Vec<CanonicalIoc> = iocs.iter().map(|d| CanonicalIoc::sha256(*d)).collect();

@@ -395,12 +395,8 @@ mod tests {
     #[test]
     fn domain_set_counts_through_the_service_layer() {
         let k = keys();
-        let spec = SetSpec::new(IocType::Domain, true);
-        let iocs: Vec<_> = ["evil.com", "bad.example.org"]
-            .iter()
-            .map(|i| spec.canonical_ioc(i).unwrap())
-            .collect();
-        let (set, manifest) = EncryptedSet::encrypt(&k.client, spec, &iocs, 2, 0).unwrap();
+        let (set, manifest) =
+            crate::test_keys::typed_set(IocType::Domain, &["evil.com", "bad.example.org"]);
         let cache = SelectorCache::default();
         let options = MatchOptions::new(64, 0).unwrap();
         let q = SetQuery::new(&set, &k.server, &cache, DomainMatch::Subdomain, options).unwrap();
@@ -458,12 +454,8 @@ mod tests {
         let k = keys();
         let cache = SelectorCache::default();
         let options = MatchOptions::new(64, 0).unwrap();
-        let spec = SetSpec::new(IocType::Domain, true);
-        let iocs: Vec<_> = ["evil.com", "bad.org"]
-            .iter()
-            .map(|i| spec.canonical_ioc(i).unwrap())
-            .collect();
-        let (set, manifest) = EncryptedSet::encrypt(&k.client, spec, &iocs, 2, 0).unwrap();
+        let (set, manifest) =
+            crate::test_keys::typed_set(IocType::Domain, &["evil.com", "bad.org"]);
         let column = [
             Some("a.evil.com"),
             Some("evil.com"),

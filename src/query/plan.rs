@@ -340,16 +340,21 @@ impl ColumnPlan {
             .map(|(i, &g)| (g, i as u32))
             .collect();
         let groups: Vec<u32> = groups.iter().map(|g| local[g]).collect();
+        // A lookup partition reads every value (its bins cut the work); a scan one its own.
+        let subset;
         let (expanded, kernel) = match &p.bins {
-            Some(_) => (self.expanded.clone(), Kernel::Lookup),
-            None => (self.expanded.subset(p.values.clone()), Kernel::Scan),
+            Some(_) => (&self.expanded, Kernel::Lookup),
+            None => {
+                subset = self.expanded.subset(p.values.clone());
+                (&subset, Kernel::Scan)
+            }
         };
         let counts = q.count_grouped(
             &rows,
             &groups,
             Some(&weights),
             present.len(),
-            &expanded,
+            expanded,
             kernel,
             p.bins.clone(),
             self.any_total,

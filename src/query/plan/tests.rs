@@ -3,22 +3,16 @@
 
 use super::*;
 use crate::combine;
-use crate::ioc::{DomainMatch, IocType, SetSpec};
+use crate::ioc::{DomainMatch, IocType};
 use crate::keys::Decrypted;
 use crate::query::options::MatchOptions;
 use crate::query::selector_cache::SelectorCache;
-use crate::set::EncryptedSet;
-use crate::test_keys::keys;
+use crate::test_keys::{keys, typed_set};
 
 #[test]
 fn a_whole_scan_runs_through_the_plan() {
     let k = keys();
-    let spec = SetSpec::new(IocType::Domain, true);
-    let iocs: Vec<_> = ["evil.com", "bad.org"]
-        .iter()
-        .map(|i| spec.canonical_ioc(i).unwrap())
-        .collect();
-    let (set, manifest) = EncryptedSet::encrypt(&k.client, spec, &iocs, 2, 0).unwrap();
+    let (set, manifest) = typed_set(IocType::Domain, &["evil.com", "bad.org"]);
     let cache = SelectorCache::default();
     let options = MatchOptions::new(64, 0).unwrap();
     let q = SetQuery::new(&set, &k.server, &cache, DomainMatch::Subdomain, options).unwrap();
@@ -104,9 +98,7 @@ fn a_whole_scan_runs_through_the_plan() {
 #[test]
 fn hash_values_merge_by_case_and_bad_ones_are_skipped() {
     let k = keys();
-    let spec = SetSpec::new(IocType::Md5, true);
-    let ioc = spec.canonical_ioc(&"ab".repeat(16)).unwrap();
-    let (set, _) = EncryptedSet::encrypt(&k.client, spec, &[ioc], 2, 0).unwrap();
+    let (set, _) = typed_set(IocType::Md5, &[&"ab".repeat(16)]);
     let cache = SelectorCache::default();
     let options = MatchOptions::new(64, 0).unwrap();
     let q = SetQuery::new(&set, &k.server, &cache, DomainMatch::Exact, options).unwrap();
