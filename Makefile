@@ -18,8 +18,21 @@ build: deps
 	$(PYTHON) -m maturin build --release --out dist
 	$(PIP) install -q --force-reinstall --no-deps dist/iocz-*.whl
 
-test-rust:
-	cargo test --release
+# maturin's pyo3 settings (its build scripts read them), for the other cargo commands: with the
+# same settings and features, `cargo test` and clippy reuse the extension build's pyo3, Polars
+# and tfhe instead of building them again (a cold CI run builds them once). maturin writes the
+# config file during `make build`.
+TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
+PYO3_ENV = PYO3_BUILD_EXTENSION_MODULE=1 \
+	PYO3_CONFIG_FILE=$(firstword $(wildcard $(TARGET_DIR)/maturin/pyo3-config-*-abi3.txt)) \
+	PYO3_ENVIRONMENT_SIGNATURE=$(shell $(PYTHON) -c 'import struct, sys; v = sys.version_info; \
+		print("%s-%d.%d-%dbit" % (sys.implementation.name, v[0], v[1], struct.calcsize("P") * 8))') \
+	PYO3_PYTHON=$(shell $(PYTHON) -c 'import sys; print(sys.executable)') \
+	PYTHON_SYS_EXECUTABLE=$(shell $(PYTHON) -c 'import sys; print(sys.executable)')
+
+# The Rust tests, built with the extension's features (the Python bindings compile with them).
+test-rust: build
+	$(PYO3_ENV) cargo test --release --features python
 
 test-python: build
 	$(PYTHON) -m pytest -q
@@ -43,14 +56,10 @@ bench-wheel: deps
 	$(PYTHON) -m maturin build --release --features bench-bindings --out dist-bench
 	$(PIP) install -q --force-reinstall --no-deps dist-bench/iocz-*.whl
 
-# Clippy keeps a target folder of its own: its build scripts run without maturin's environment,
-# so sharing one folder would make each tool rebuild pyo3 and Polars after the other.
-CLIPPY_TARGET := $(or $(CARGO_TARGET_DIR),target)/clippy
-
 # Lint and type checks (stubtest compares _iocz.pyi with the installed build).
 check: build
 	cargo fmt --check
-	cargo clippy --release --all-targets --features bench-bindings --target-dir $(CLIPPY_TARGET) -- -D warnings
+	$(PYO3_ENV) cargo clippy --release --all-targets --features bench-bindings -- -D warnings
 	$(PYTHON) -m ruff check $(PY_PATHS)
 	$(PYTHON) -m ruff format --check $(PY_PATHS)
 	$(PYTHON) -m mypy --strict python/iocz

@@ -204,8 +204,8 @@ def main() -> int:
     if kernel == "lookup":
         pbs_seconds = phases[2]
         lookup_fields = {
-            "lookup_bins": enc.lookup[0] if enc.lookup else None,
-            "lookup_part_bytes_per_ioc": round(enc.lookup[2] / k) if enc.lookup else None,
+            "lookup_bins": enc.lookup.entries if enc.lookup else None,
+            "lookup_part_bytes_per_ioc": round(enc.lookup.bytes / k) if enc.lookup else None,
             "pbs_per_ioc_incl_release": round(pbs_total / k, 1),
             "external_products_per_ioc": round(external_products / k, 1),
             "seconds_split": {

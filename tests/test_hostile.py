@@ -324,7 +324,7 @@ def _version(data: bytes) -> bytes:
 
 def _empty_result() -> bytes:
     meta = '{"format": "result", "meta_version": 2, "query": "q", "key": "k", "entries": [{"set": 0, "column": "c"}]}'
-    return iocz._iocz.encode_bundle("result", meta, [])[0]
+    return iocz._iocz.encode_bundle("result", meta, []).data
 
 
 def _scan(

@@ -27,7 +27,7 @@ def test_hash_counts_equal_plaintext(keys: Keys, process_logs: pl.DataFrame) -> 
     iocs = [freq[0], freq[len(freq) // 2], freq[-1], ABSENT, freq[0]]  # frequent, mid, rare, absent, duplicate
     enc = keys.client.encrypt_set(iocs, kernel="lookup", lookup_bits=12)
     # 4 distinct IOCs in ⌈1.1 · 4⌉ = 5 bins (or a few more after a failed cuckoo placement).
-    assert enc.lookup is not None and 5 <= enc.lookup[0] <= 8 and enc.lookup[3] == "lookup"
+    assert enc.lookup is not None and 5 <= enc.lookup.entries <= 8 and enc.lookup.kernel == "lookup"
     got = _per_ioc(keys, enc, process_logs, "sha256")
     truth = process_logs.group_by("sha256").len()
     for ioc in set(iocs):
@@ -122,7 +122,7 @@ def test_bins_are_partitions_and_resume(keys: Keys, process_logs: pl.DataFrame, 
     planted = [freq[0], freq[len(freq) // 3], freq[-1]]
     query = iocz.Query.create(keys.client, [iocz.Ioc("sha256", v) for v in planted + [ABSENT]], kernel="lookup")
     manifest = query.save(tmp_path / "q.iocz", manifest_dir=tmp_path / "queries")
-    bins = query.sets[0].set.lookup[0] if query.sets[0].set.lookup else 0
+    bins = query.sets[0].set.lookup.entries if query.sets[0].set.lookup else 0
     ckpt = tmp_path / "ckpt"
     original = iocz._iocz.LOOKUP_BINS_PER_PARTITION
     try:

@@ -218,7 +218,7 @@ def test_query_bundle_holds_no_client_key(agency: Agency, hash_query: Path) -> N
     random_looking = [w for w in windows if len(set(w)) >= 24]
     assert len(binary) > 100
     assert not any(w in bundle for w in binary + random_looking)
-    meta = iocz._iocz.read_bundle(hash_query, "query")[0]
+    meta = iocz._iocz.read_bundle(hash_query, "query").meta
     assert json.loads(meta)["server_key"] == "embedded"
     shown = iocz_cli("inspect", hash_query).stdout
     assert "sha256" in shown and "slots" in shown
@@ -275,12 +275,11 @@ def test_corrupted_query_bundles_are_rejected_before_any_work(
 def test_wrong_kind_and_forged_bundles(agency: Agency, hash_query: Path, keys: Keys, tmp_path: Path) -> None:
     with pytest.raises(iocz.FormatError, match="query bundle, expected a result"):
         iocz.Result.load(hash_query)
-    meta, sections, _ = iocz._iocz.read_bundle(hash_query, "query")
+    bundle = iocz._iocz.read_bundle(hash_query, "query")
     # A well-formed container whose set comes from another key.
     other = keys.client.encrypt_set([ABSENT_SHA256])
-    forged = [(n, other.to_bytes() if n == "set/0" else bytes(d)) for n, d in sections]
-    data, _ = iocz._iocz.encode_bundle("query", meta, forged)
-    (tmp_path / "forged.iocz").write_bytes(data)
+    forged = [(n, other.to_bytes() if n == "set/0" else d) for n, d in bundle.sections.items()]
+    (tmp_path / "forged.iocz").write_bytes(iocz._iocz.encode_bundle("query", bundle.meta, forged).data)
     with pytest.raises(iocz.FormatError, match="does not match its metadata"):
         iocz.Query.load(tmp_path / "forged.iocz")
 

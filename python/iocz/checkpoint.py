@@ -44,11 +44,11 @@ class Checkpoint:
         """Partial counts of a finished partition, or None."""
         if self.folder is None or not self.path(job, part).exists():
             return None
-        meta, sections, _ = _iocz.read_bundle(self.path(job, part), "checkpoint")
-        info = json.loads(meta)
+        bundle = _iocz.read_bundle(self.path(job, part), "checkpoint")
+        info = json.loads(bundle.meta)
         if info.get("signature") != self.signature:
             raise ValueError(f"{self.path(job, part)} belongs to a different scan")
-        data = dict(sections)
+        data = bundle.sections
         return {g: (data[f"g/{i}/per-ioc"], data[f"g/{i}/total"]) for i, g in enumerate(info["groups"])}
 
     def save(self, job: int, part: int, counts: PartitionCounts) -> None:
@@ -61,5 +61,5 @@ class Checkpoint:
         for i, g in enumerate(groups):
             sections += [(f"g/{i}/per-ioc", counts[g][0]), (f"g/{i}/total", counts[g][1])]
         meta = json.dumps({"signature": self.signature, "job": job, "part": part, "groups": groups})
-        data, _ = _iocz.encode_bundle("checkpoint", meta, sections)
-        write_atomic(self.path(job, part), data, overwrite=True)
+        bundle = _iocz.encode_bundle("checkpoint", meta, sections)
+        write_atomic(self.path(job, part), bundle.data, overwrite=True)

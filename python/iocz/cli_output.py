@@ -14,9 +14,9 @@ from iocz.describe import human_size, lookup_text, quality_lines, scan_fields
 
 def print_query_sizes(q: Query, lookup_bits: int) -> None:
     """Before writing: the query's size with and without lookup parts (the agency's choice)."""
-    scan_only = sum(s.set.size - (s.set.lookup[2] if s.set.lookup else 0) for s in q.sets)
+    scan_only = sum(s.set.size - (s.set.lookup.bytes if s.set.lookup else 0) for s in q.sets)
     lookup = sum(
-        s.set.lookup[2] if s.set.lookup else _iocz.lookup_query_bytes(n, lookup_bits)
+        s.set.lookup.bytes if s.set.lookup else _iocz.lookup_query_bytes(n, lookup_bits)
         for s, n in zip(q.sets, q.ioc_counts(), strict=True)
     )
     print(

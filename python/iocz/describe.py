@@ -19,7 +19,7 @@ from iocz.quality import describe as quality_line
 if TYPE_CHECKING:
     import polars as pl
 
-    from iocz._iocz import ClientKey, EncryptedSet, PublicKey, ServerKey
+    from iocz._iocz import ClientKey, EncryptedSet, LookupInfo, PublicKey, ServerKey
 
 
 # What the facts read of the package's objects (:class:`iocz.Query`, :class:`iocz.Result`,
@@ -150,12 +150,14 @@ def human_size(n: int) -> str:
     return f"{n / 2**10:.1f} KiB" if n < 2**20 else f"{n / 2**20:.1f} MiB"
 
 
-def lookup_text(lookup: tuple[int, int, int, str] | None) -> str:
+def lookup_text(lookup: LookupInfo | None) -> str:
     """A set's lookup part (see :attr:`EncryptedSet.lookup`) in words."""
     if lookup is None:
         return "kernel=scan (no lookup part)"
-    entries, bits, size, kernel = lookup
-    return f"kernel={kernel}: lookup part {entries} entries, 3 x 2^{bits} positions at most, {human_size(size)}"
+    return (
+        f"kernel={lookup.kernel}: lookup part {lookup.entries} entries, "
+        f"3 x 2^{lookup.bits} positions at most, {human_size(lookup.bytes)}"
+    )
 
 
 def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], limit: int | None) -> Table:

@@ -57,7 +57,7 @@ class QueryProfile:
         for i, s in enumerate(query.sets):
             enc = s.set
             lookup = enc.lookup
-            entries = lookup[0] if lookup else int(enc.slots / _LOAD.get(enc.hashes, 1.0))
+            entries = lookup.entries if lookup else int(enc.slots / _LOAD.get(enc.hashes, 1.0))
             sets.append(
                 SetProfile(
                     i,
@@ -67,8 +67,8 @@ class QueryProfile:
                     tuple(enc.lengths),
                     s.match,
                     s.case_sensitive,
-                    lookup[3] if lookup else "scan",
-                    lookup[1] if lookup else None,
+                    lookup.kernel if lookup else "scan",
+                    lookup.bits if lookup else None,
                 )
             )
         return cls(query.bundle_fingerprint, query.key_fingerprint, query.count_bits, tuple(sets))

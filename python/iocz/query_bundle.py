@@ -97,15 +97,6 @@ class Query:
         manifest_sets: list[dict[str, Any]] = []
         for ioc_type in sorted({_ioc_type(i.type) for i in items}):
             group = [i for i in items if i.type == ioc_type]
-            canonical = _iocz.canonical_iocs([i.value for i in group], ioc_type, case_sensitive)
-            labels: dict[str, dict[str, list[str]]] = {}
-            for ioc, (text, error) in zip(group, canonical, strict=True):
-                if text is None:
-                    raise ValueError(f"IOC {ioc.value!r} from {ioc.source or 'input'}: {error}")
-                entry = labels.setdefault(text, {"values": [], "labels": [], "sources": []})
-                for k, v in (("values", ioc.value), ("labels", ioc.label), ("sources", ioc.source)):
-                    if v and v not in entry[k]:
-                        entry[k].append(v)
             enc = key.encrypt_set(
                 [i.value for i in group],
                 ioc_type,
@@ -115,6 +106,13 @@ class Query:
                 lookup_bits=lookup_bits,
                 count_bits=count_bits,
             )
+            # Labels keyed by the canonical text the encryption stored (the manifest's).
+            labels: dict[str, dict[str, list[str]]] = {}
+            for ioc, text in zip(group, enc.canonical_inputs, strict=True):
+                entry = labels.setdefault(text, {"values": [], "labels": [], "sources": []})
+                for k, v in (("values", ioc.value), ("labels", ioc.label), ("sources", ioc.source)):
+                    if v and v not in entry[k]:
+                        entry[k].append(v)
             match = domain_match if ioc_type == "domain" else "exact"
             sets.append(QuerySet(enc, ioc_type, match, enc.case_sensitive))
             manifest_sets.append(
@@ -170,7 +168,8 @@ class Query:
             if self.server_key is None:
                 raise ValueError("no server key to embed")
             sections.insert(0, ("server-key", self.server_key.to_bytes()))
-        data, self.bundle_fingerprint = _iocz.encode_bundle("query", json.dumps(self._meta(embed_server_key)), sections)
+        bundle = _iocz.encode_bundle("query", json.dumps(self._meta(embed_server_key)), sections)
+        self.bundle_fingerprint = bundle.fingerprint
         folder = Path(manifest_dir)
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         manifest = {"query": self.bundle_fingerprint, **self._manifest}
@@ -180,7 +179,7 @@ class Query:
             secret=True,
             overwrite=True,
         )
-        write_atomic(path, data, overwrite=overwrite)
+        write_atomic(path, bundle.data, overwrite=overwrite)
         return mpath
 
     @classmethod
@@ -190,12 +189,12 @@ class Query:
         """Read and validate a query bundle; loads its server key (embedded, or ``server_key``
         when the bundle only references one) and sets for ``.fhe`` expressions."""
         what = str(path)
-        meta_text, sections, fingerprint = _iocz.read_bundle(path, "query")
-        meta = check_meta(meta_text, "query", what)
+        bundle = _iocz.read_bundle(path, "query")
+        meta = check_meta(bundle.meta, "query", what)
         key_fp = require(meta, "key", str, what)
         if meta.get("parameters") != _iocz.parameter_set():
             raise FormatError(f"{what}: made with parameters {meta.get('parameters')!r}, not iocz's")
-        data = dict(sections)
+        data = bundle.sections
         set_meta = require(meta, "sets", list, what)
         if not set_meta or len(set_meta) > _iocz.MAX_SETS:
             raise FormatError(f"{what}: a query holds 1 to {_iocz.MAX_SETS} IOC sets, not {len(set_meta)}")
@@ -224,7 +223,7 @@ class Query:
                 raise FormatError(f"{what}: set {i} has an invalid match mode {match!r}")
             sets.append(QuerySet(enc, enc.ioc_type, match, enc.case_sensitive))
         key_path = None if "server-key" in data or isinstance(server_key, ServerKey) else Path(str(server_key))
-        return cls(sets, key_fp, sk, fingerprint, str(meta.get("created", "")), count_bits, Path(path), key_path)
+        return cls(sets, key_fp, sk, bundle.fingerprint, str(meta.get("created", "")), count_bits, Path(path), key_path)
 
     def __repr__(self) -> str:
         types = ", ".join(f"{s.ioc_type}[{s.set.slots} slots]" for s in self.sets)

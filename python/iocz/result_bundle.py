@@ -64,16 +64,17 @@ class Result:
             ],
         }
         sections = [(f"entry/{i}/released", c.released) for i, c in enumerate(self.counts)]
-        data, self.bundle_fingerprint = _iocz.encode_bundle("result", json.dumps(meta), sections)
-        return data
+        bundle = _iocz.encode_bundle("result", json.dumps(meta), sections)
+        self.bundle_fingerprint = bundle.fingerprint
+        return bundle.data
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Result:
         """Read and validate a result bundle (counts are checked when decrypted)."""
         what = str(path)
-        meta_text, sections, fingerprint = _iocz.read_bundle(path, "result")
-        meta = check_meta(meta_text, "result", what)
-        data = dict(sections)
+        bundle = _iocz.read_bundle(path, "result")
+        meta = check_meta(bundle.meta, "result", what)
+        data = bundle.sections
         entries = require(meta, "entries", list, what)
         if set(data) != {f"entry/{i}/released" for i in range(len(entries))}:
             raise FormatError(f"{what}: sections do not match the declared entries")
@@ -86,7 +87,7 @@ class Result:
                 raise FormatError(f"{what}: entry {i} has an invalid group key")
             counts.append(Count(e["set"], str(e.get("type")), e["column"], group, data[f"entry/{i}/released"]))
         scan: dict[str, Any] = meta["scan"] if isinstance(meta.get("scan"), dict) else {}
-        return cls(require(meta, "query", str, what), require(meta, "key", str, what), counts, scan, fingerprint)
+        return cls(require(meta, "query", str, what), require(meta, "key", str, what), counts, scan, bundle.fingerprint)
 
     def decrypt(
         self,

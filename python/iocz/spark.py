@@ -30,6 +30,7 @@ import polars as pl
 from iocz.bundles import Query, Result
 from iocz.checkpoint import Checkpoint, PartitionCounts
 from iocz.engines.spark_frame import SparkSource
+from iocz.expr import Bits, KernelName
 from iocz.partition import count_partition
 from iocz.progress import Progress
 from iocz.scan import scan_source
@@ -162,7 +163,7 @@ class _Shared:
     checkpoint: str | None
     signature: str
     grouped: bool
-    bits: int
+    bits: Bits
     threads: int
 
 
@@ -205,9 +206,29 @@ class TaskOutcome:
     stats: TaskStats
 
 
-def run_task(shared: _Shared, task: tuple[int, int, int, str, bytes, tuple[int, int] | None, bool]) -> TaskOutcome:
+@dataclass(frozen=True)
+class TaskPayload:
+    """What the driver sends for one task (pickled): the partition, its set, the plan's kernel,
+    bin range and total decision, and its ``(value, group, weight)`` pairs as Arrow IPC bytes."""
+
+    job: int
+    part: int
+    set_index: int
+    kernel: KernelName
+    pairs: bytes
+    bins: tuple[int, int] | None
+    any_total: bool
+
+    @classmethod
+    def of(cls, task: Task) -> TaskPayload:
+        """The payload of a planned task."""
+        ipc = task.pairs.write_ipc(None).getvalue()
+        return cls(task.job_index, task.part, task.job.set_index, task.kernel, ipc, task.bins, task.any_total)
+
+
+def run_task(shared: _Shared, task: TaskPayload) -> TaskOutcome:
     """On an executor: the counts of one partition (from its checkpoint if already there)."""
-    job, part, set_index, kernel, pairs, bins, any_total = task
+    job, part = task.job, task.part
     loaded = shared.query_file in _QUERIES
     os.environ.setdefault("RAYON_NUM_THREADS", str(shared.threads))  # before the first FHE work
     ckpt = Checkpoint(Path(shared.checkpoint) if shared.checkpoint else None, shared.signature, claim=False)
@@ -217,9 +238,9 @@ def run_task(shared: _Shared, task: tuple[int, int, int, str, bytes, tuple[int, 
     query = _query(shared)
     load = 0.0 if loaded else _LOAD_SECONDS[shared.query_file]
     start = time.perf_counter()
-    frame = pl.read_ipc(pairs)
-    qset = query.sets[set_index]
-    counts = count_partition(frame, qset, shared.grouped, shared.bits, kernel, bins, any_total)  # type: ignore[arg-type]
+    frame = pl.read_ipc(task.pairs)
+    qset = query.sets[task.set_index]
+    counts = count_partition(frame, qset, shared.grouped, shared.bits, task.kernel, task.bins, task.any_total)
     ckpt.save(job, part, counts)
     return TaskOutcome(job, part, counts, TaskStats(os.getpid(), load, time.perf_counter() - start))
 
@@ -270,10 +291,7 @@ class SparkRunner:
             settings.bits,
             self.threads,
         )
-        payloads = []
-        for t in todo:
-            sink = t.pairs.write_ipc(None)
-            payloads.append((t.job_index, t.part, t.job.set_index, t.kernel, sink.getvalue(), t.bins, t.any_total))
+        payloads = [TaskPayload.of(t) for t in todo]
         group = f"iocz-{settings.signature}-{time.time_ns()}"
         results: list[TaskOutcome] = []
         failure: list[BaseException] = []

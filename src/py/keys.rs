@@ -118,8 +118,8 @@ impl PyClientKey {
         };
         let iocs: Vec<IocInput> = iocs.into_iter().map(|i| i.0).collect();
         run(py, || {
-            let (set, manifest) = sets::encrypt_iocs(&self.inner, &iocs, &options)?;
-            Ok(PyEncryptedSet::register(set, Some(manifest)))
+            let made = sets::encrypt_iocs(&self.inner, &iocs, &options)?;
+            Ok(PyEncryptedSet::register(made.set, Some(made.manifest)).with_inputs(made.canonical))
         })
     }
 

@@ -5,6 +5,7 @@
 
 #[cfg(feature = "bench-bindings")]
 mod bench;
+mod bundles;
 mod diagnostics;
 mod errors;
 pub(crate) mod expressions;
@@ -31,6 +32,7 @@ fn _iocz(m: &Bound<'_, PyModule>) -> PyResult<()> {
     keys::register(m)?;
     values::register(m)?;
     sets::register(m)?;
+    bundles::register(m)?;
     workflow::register(m)?;
     plan::register(m)?;
     diagnostics::register(m)?;

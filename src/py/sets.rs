@@ -22,6 +22,7 @@ use crate::set::{EncryptedSet, Manifest, MAX_MANIFEST_BYTES, MAX_SET_BYTES};
 pub struct PyEncryptedSet {
     inner: Arc<EncryptedSet>,
     manifest: Option<Arc<Manifest>>,
+    canonical_inputs: Option<Vec<String>>,
 }
 
 impl PyEncryptedSet {
@@ -33,8 +34,33 @@ impl PyEncryptedSet {
         if let Some(m) = &manifest {
             registry::add_manifest(m.clone());
         }
-        PyEncryptedSet { inner, manifest }
+        PyEncryptedSet {
+            inner,
+            manifest,
+            canonical_inputs: None,
+        }
     }
+
+    /// The same set, with the canonical text of each IOC it was encrypted from (agency side).
+    pub fn with_inputs(self, canonical: Vec<String>) -> Self {
+        PyEncryptedSet {
+            canonical_inputs: Some(canonical),
+            ..self
+        }
+    }
+}
+
+/// The lookup part of a set (GGSW-encrypted positions of its IOCs, for the lookup kernel).
+#[pyclass(module = "iocz", name = "LookupInfo", frozen, get_all)]
+pub struct LookupInfo {
+    /// Lookup entries (bins of the agency's cuckoo table; at least the IOCs).
+    entries: usize,
+    /// Position bits covered: up to about 2^bits distinct company values.
+    bits: u32,
+    /// Size in bytes of the lookup part.
+    bytes: usize,
+    /// The kernel the agency asked for: "lookup" (wherever it applies) or "auto".
+    kernel: String,
 }
 
 #[pymethods]
@@ -77,6 +103,15 @@ impl PyEncryptedSet {
             .as_ref()
             .map(|m| m.to_text())
             .ok_or_else(|| InvalidInputError::new_err("this set was loaded without its manifest"))
+    }
+
+    /// Agency side: the canonical text of each IOC given to `encrypt_set`, in the order given
+    /// (duplicates share one text), to key labels by without canonicalising again.
+    #[getter]
+    fn canonical_inputs(&self) -> PyResult<Vec<String>> {
+        self.canonical_inputs.clone().ok_or_else(|| {
+            InvalidInputError::new_err("this set was not encrypted in this process (no inputs)")
+        })
     }
 
     /// Load a manifest from the text of [`PyEncryptedSet::manifest_text`].
@@ -139,14 +174,17 @@ impl PyEncryptedSet {
         self.inner.encoded_len()
     }
 
-    /// The lookup part, if any: `(entries, position bits covered, bytes, kernel asked for:
-    /// "lookup" or "auto")`.
+    /// The lookup part, if any (see [`LookupInfo`]).
     #[getter]
-    fn lookup(&self) -> Option<(usize, u32, usize, &'static str)> {
+    fn lookup(&self) -> Option<LookupInfo> {
         self.inner.lookup.as_ref().map(|l| {
             let q = &l.query;
-            let kernel = if q.forced() { "lookup" } else { "auto" };
-            (q.entries(), q.max_bits(), l.bytes.len(), kernel)
+            LookupInfo {
+                entries: q.entries(),
+                bits: q.max_bits(),
+                bytes: l.bytes.len(),
+                kernel: if q.forced() { "lookup" } else { "auto" }.to_owned(),
+            }
         })
     }
 
@@ -212,5 +250,6 @@ impl<'a, 'py> FromPyObject<'a, 'py> for IocArg {
 
 /// Add the class to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<PyEncryptedSet>()
+    m.add_class::<PyEncryptedSet>()?;
+    m.add_class::<LookupInfo>()
 }

@@ -1,7 +1,6 @@
-//! Python bindings of the two-party workflow: bundle containers, server-side addition of
-//! partial counts, release of final counts, and canonicalisation
-//! for importers. Thin wrappers over
-//! [`crate::wire::bundle`], [`crate::combine`] and [`crate::ioc`].
+//! Python bindings of the two-party workflow: server-side addition of partial counts, release
+//! of final counts, lookup sizing and canonicalisation for importers. Thin wrappers over
+//! [`crate::combine`], [`crate::lookup::cost`] and [`crate::query::sets`].
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -10,65 +9,8 @@ use crate::combine;
 use crate::error::Error;
 use crate::ioc::IocType;
 use crate::py::errors::run;
-use crate::py::files::read_file;
 use crate::py::registry;
 use crate::query::sets;
-use crate::wire::bundle::{Bundle, BundleKind, MAX_BUNDLE_BYTES};
-
-/// Encode a bundle of `kind` ("query", "result", "checkpoint") from JSON metadata and named
-/// sections; returns `(bytes, fingerprint)`.
-#[pyfunction]
-fn encode_bundle<'py>(
-    py: Python<'py>,
-    kind: &str,
-    meta: String,
-    sections: Vec<(String, Vec<u8>)>,
-) -> PyResult<(Bound<'py, PyBytes>, String)> {
-    let kind = BundleKind::parse(kind)?;
-    let (bytes, fingerprint) = run(py, || {
-        Bundle {
-            kind,
-            meta,
-            sections,
-        }
-        .encode()
-    })?;
-    Ok((PyBytes::new(py, &bytes), fingerprint))
-}
-
-type DecodedBundle<'py> = (String, Vec<(String, Bound<'py, PyBytes>)>, String);
-
-fn to_python(py: Python<'_>, bundle: Bundle, fingerprint: String) -> DecodedBundle<'_> {
-    let sections = bundle
-        .sections
-        .into_iter()
-        .map(|(name, data)| (name, PyBytes::new(py, &data)))
-        .collect();
-    (bundle.meta, sections, fingerprint)
-}
-
-/// Decode and verify bundle bytes of `kind`: `(meta JSON, [(section, bytes)], fingerprint)`.
-#[pyfunction]
-fn decode_bundle<'py>(py: Python<'py>, data: Vec<u8>, kind: &str) -> PyResult<DecodedBundle<'py>> {
-    let kind = BundleKind::parse(kind)?;
-    let (bundle, fingerprint) = run(py, || Bundle::decode(&data, kind))?;
-    Ok(to_python(py, bundle, fingerprint))
-}
-
-/// Read (size-limited) and verify a bundle file of `kind`; see [`decode_bundle`].
-#[pyfunction]
-fn read_bundle<'py>(
-    py: Python<'py>,
-    path: std::path::PathBuf,
-    kind: &str,
-) -> PyResult<DecodedBundle<'py>> {
-    let kind = BundleKind::parse(kind)?;
-    let (bundle, fingerprint) = run(py, || {
-        let bytes = read_file(&path, MAX_BUNDLE_BYTES)?;
-        Bundle::decode(&bytes, kind).map_err(|e| Error::Format(format!("{}: {e}", path.display())))
-    })?;
-    Ok(to_python(py, bundle, fingerprint))
-}
 
 /// Encrypted element-wise sum of sealed counts (all `count`, or all per-IOC `counts` of one
 /// set), with the loaded server key they were made under; gated per-bin lookup counts of
@@ -149,9 +91,6 @@ fn canonical_iocs(
 
 /// Register the workflow functions in the extension module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(encode_bundle, m)?)?;
-    m.add_function(wrap_pyfunction!(decode_bundle, m)?)?;
-    m.add_function(wrap_pyfunction!(read_bundle, m)?)?;
     m.add_function(wrap_pyfunction!(add_counts, m)?)?;
     m.add_function(wrap_pyfunction!(total_count, m)?)?;
     m.add_function(wrap_pyfunction!(release_counts, m)?)?;

@@ -36,13 +36,24 @@ pub struct SetOptions {
     pub lookup: Option<LookupOptions>,
 }
 
-/// Canonicalise every IOC (errors name its position), then cuckoo-hash and encrypt the set
-/// under `key` (duplicates after canonicalisation share a slot).
+/// An encrypted set as the agency holds it after [`encrypt_iocs`].
+pub struct EncryptedIocs {
+    /// The public part (for the company).
+    pub set: EncryptedSet,
+    /// Slot → IOC (secret: stays with the agency).
+    pub manifest: Manifest,
+    /// The canonical text of each input IOC, in input order (duplicates share one text): what
+    /// the agency keys its labels by, so that it never canonicalises an IOC twice.
+    pub canonical: Vec<String>,
+}
+
+/// Canonicalise every IOC (errors name its position), then cuckoo-hash and encrypt
+/// the set under `key` (duplicates after canonicalisation share a slot).
 pub fn encrypt_iocs(
     key: &ClientKey,
     iocs: &[IocInput],
     options: &SetOptions,
-) -> Result<(EncryptedSet, Manifest)> {
+) -> Result<EncryptedIocs> {
     let spec = SetSpec::new(options.ioc_type, options.case_sensitive);
     let canonical = iocs
         .iter()
@@ -62,7 +73,12 @@ pub fn encrypt_iocs(
         Some(lookup) => set.with_lookup(key, &mut manifest, lookup, options.pad_to)?,
         None => set,
     };
-    Ok((set, manifest))
+    let canonical = canonical.into_iter().map(|c| c.text).collect();
+    Ok(EncryptedIocs {
+        set,
+        manifest,
+        canonical,
+    })
 }
 
 /// The canonical text of each value as an IOC of `ioc_type` (what [`encrypt_iocs`] would

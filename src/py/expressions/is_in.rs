@@ -29,13 +29,25 @@ struct SetKwargs {
     /// Counts only: the second input is each row's multiplicity (pre-aggregated pairs).
     #[serde(default)]
     weighted: bool,
-    /// Benchmarks only: compute every n-th slot.
+    /// Benchmarks only (`bench-bindings` wheel): compute every n-th slot.
+    #[cfg(feature = "bench-bindings")]
     #[serde(default = "one")]
     slot_stride: usize,
 }
 
+#[cfg(feature = "bench-bindings")]
 fn one() -> usize {
     1
+}
+
+impl SetKwargs {
+    /// Every slot is computed, except in benchmark wheels asked to sample.
+    fn slot_stride(&self) -> usize {
+        #[cfg(feature = "bench-bindings")]
+        return self.slot_stride;
+        #[cfg(not(feature = "bench-bindings"))]
+        1
+    }
 }
 
 fn exact() -> String {
@@ -71,7 +83,7 @@ fn fhe_is_in_count(inputs: &[Series], kwargs: SetKwargs) -> PolarsResult<Series>
         };
         with_query(&kwargs, |q| {
             let expanded = expand(s, q.spec(), q.mode(), weights.as_deref())?.1;
-            q.count(&expanded, what, kwargs.slot_stride)
+            q.count(&expanded, what, kwargs.slot_stride())
         })
     })?;
     Ok(binary_column(s.name().clone(), vec![Some(out)]))
