@@ -22,10 +22,10 @@ domains = st.lists(labels, min_size=2, max_size=4).map(".".join)
 
 
 def _one(value: str, ioc_type: str, case_sensitive: bool = False) -> str:
-    [(text, error)] = canonical([value], ioc_type, case_sensitive)
-    assert error is None, error
-    assert text is not None
-    return text
+    [c] = canonical([value], ioc_type, case_sensitive)
+    assert c.error is None, c.error
+    assert c.text is not None
+    return c.text
 
 
 @CHEAP
@@ -56,9 +56,9 @@ def test_ipv4_cidr_canonical_round_trip(address: int, prefix: int) -> None:
 @CHEAP
 @given(st.text(min_size=1, max_size=40).filter(lambda s: s.strip() == s and s))
 def test_substring_canonical_is_idempotent(fragment: str) -> None:
-    [(text, error)] = canonical([fragment], "substring")
-    if error is None:
-        assert text is not None and _one(text, "substring") == text
+    [c] = canonical([fragment], "substring")
+    if c.error is None:
+        assert c.text is not None and _one(c.text, "substring") == c.text
 
 
 POOL = ["%064x" % (i * 0x9E3779B97F4A7C15) for i in range(1, 7)]

@@ -69,22 +69,36 @@ fn lookup_query_bytes(entries: usize, max_bits: u32) -> u64 {
     crate::lookup::cost::query_bytes(lookup, max_bits)
 }
 
+/// One IOC checked by [`canonical_iocs`]: its canonical text, or why it is refused.
+#[pyclass(module = "iocz", name = "CanonicalIoc", frozen, get_all)]
+pub struct CanonicalIoc {
+    /// The canonical text (what `encrypt_set` stores), None when refused.
+    text: Option<String>,
+    /// Why the IOC is refused, None when accepted.
+    error: Option<String>,
+}
+
 /// Canonical text of each IOC of `type` (as `encrypt_set` would store it), or the reason it is
-/// refused: a list of `(canonical or None, error or None)`, one per input, never raising for a
-/// bad IOC (importers report them).
+/// refused: one [`CanonicalIoc`] per input, never raising for a bad IOC (importers report them).
 #[pyfunction]
 #[pyo3(signature = (values, r#type, case_sensitive = false))]
 fn canonical_iocs(
     values: Vec<String>,
     r#type: &str,
     case_sensitive: bool,
-) -> PyResult<Vec<(Option<String>, Option<String>)>> {
+) -> PyResult<Vec<CanonicalIoc>> {
     let texts = sets::canonical_texts(&values, IocType::from_name(r#type)?, case_sensitive);
     Ok(texts
         .into_iter()
         .map(|r| match r {
-            Ok(text) => (Some(text), None),
-            Err(e) => (None, Some(e.to_string())),
+            Ok(text) => CanonicalIoc {
+                text: Some(text),
+                error: None,
+            },
+            Err(e) => CanonicalIoc {
+                text: None,
+                error: Some(e.to_string()),
+            },
         })
         .collect())
 }
@@ -95,6 +109,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(total_count, m)?)?;
     m.add_function(wrap_pyfunction!(release_counts, m)?)?;
     m.add_function(wrap_pyfunction!(lookup_query_bytes, m)?)?;
+    m.add_class::<CanonicalIoc>()?;
     m.add_function(wrap_pyfunction!(canonical_iocs, m)?)?;
     Ok(())
 }

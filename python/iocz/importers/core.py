@@ -328,9 +328,9 @@ def validate(report: ImportReport, *, case_sensitive: bool = False) -> ImportRep
     for ioc_type in sorted({i.type for i in report.iocs}):
         group = [i for i in report.iocs if i.type == ioc_type]
         checked = canonical_iocs([i.value for i in group], cast("IocType", ioc_type), case_sensitive)
-        for ioc, (_, error) in zip(group, checked, strict=True):
-            if error is None:
+        for ioc, c in zip(group, checked, strict=True):
+            if c.error is None:
                 out.iocs.append(ioc)
             else:
-                out.skipped.append(Skipped(ioc.source, ioc.value, error))
+                out.skipped.append(Skipped(ioc.source, ioc.value, c.error))
     return out
