@@ -59,7 +59,7 @@ def size_run(ck: iocz.ClientKey, sk: iocz.ServerKey, k: int, groups: int, folder
     # The former format: one sealed FheUint32 per slot count and per total (+ small headers).
     one_row, zero, weight = frame["h"][:1], pl.Series([0], dtype=pl.UInt32), pl.Series([1], dtype=pl.UInt64)
     one = _iocz.ColumnPlan(one_row, zero, 1, weight, query.sets[0].set.set_id, 64)
-    count_bytes = len(one.count(0)[0][2])
+    count_bytes = len(one.count(0)[0].total)
     before = groups * ((slots + 1) * (count_bytes + 4) + 16)
     after = path.stat().st_size
     counts = groups * (slots + 1)

@@ -4,18 +4,11 @@
 //! (so it travels inside tfhe's own serialized keys) and in the iocz envelope header of every
 //! object made with the key.
 
-use std::sync::Arc;
-
-use tfhe::conformance::ParameterSetConformant;
 use tfhe::core_crypto::prelude::GlweSecretKeyOwned;
-use tfhe::integer::compression_keys::CompressedCompressionKey;
-use tfhe::integer::RadixCiphertext;
 use tfhe::prelude::*;
 use tfhe::safe_serialization::DeserializationConfig;
-use tfhe::shortint::list_compression::{CompressionKey, CompressionKeyConformanceParams};
 use tfhe::{
-    CompactCiphertextList, CompactPublicKey, CompressedFheUint256, CompressedReRandomizationKey,
-    CompressedServerKey, FheUint256, FheUint32,
+    CompactCiphertextList, CompactPublicKey, CompressedFheUint256, CompressedServerKey, FheUint32,
 };
 
 use crate::ciphertexts;
@@ -23,8 +16,11 @@ use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::params;
 use crate::released::{self, TotalKind};
-use crate::wire::envelope::{self, check_key, Kind};
+use crate::wire::envelope::{self, Kind};
 use crate::wire::ids::{KeyId, SetId};
+
+mod server_key;
+pub use server_key::ServerKey;
 
 /// The agency's secret key. Never leaves the agency.
 #[derive(Clone)]
@@ -277,152 +273,6 @@ pub enum Decrypted {
         /// several candidates, opt-in).
         total: Option<u64>,
     },
-}
-
-/// The evaluation key: lets the other party compute on ciphertexts, not decrypt them.
-pub struct ServerKey {
-    id: KeyId,
-    hl: tfhe::ServerKey,
-    compression: CompressionKey,
-    rerand: tfhe::shortint::CompactPublicKey,
-    compressed: Arc<Vec<u8>>,
-}
-
-/// Split an iocz server key as sent into the rest and its compression key, each checked against
-/// the pinned parameters (the compression key against the compression parameters, the rest
-/// against [`params::config_without_compression`]: tfhe's own check wants a decompression key,
-/// which the company never receives). None if it does not conform or carries a decompression key.
-fn split_sent(
-    compressed: CompressedServerKey,
-) -> Option<(CompressedServerKey, CompressedCompressionKey)> {
-    let (int, ksk, compression, decompression, ns, nsc, rerand, oprf, tag) =
-        compressed.into_raw_parts();
-    let compression = compression?;
-    let compression_params =
-        CompressionKeyConformanceParams::from((params::COMPUTE.into(), params::COMPRESSION));
-    let rest =
-        CompressedServerKey::from_raw_parts(int, ksk, None, None, ns, nsc, rerand, oprf, tag);
-    (decompression.is_none()
-        && compression.is_conformant(&compression_params)
-        && rest.is_conformant(&params::config_without_compression().into()))
-    .then_some((rest, compression))
-}
-
-impl ServerKey {
-    fn from_compressed(id: KeyId, compressed: CompressedServerKey) -> Result<ServerKey> {
-        let bytes = envelope::seal(
-            Kind::ServerKey,
-            id,
-            &compressed,
-            params::MAX_SERVER_KEY_BYTES,
-        )?;
-        Self::expand(id, compressed, bytes)
-    }
-
-    /// Check (see [`split_sent`]) and expand a compressed server key whose serialized form is
-    /// `bytes`.
-    fn expand(id: KeyId, compressed: CompressedServerKey, bytes: Vec<u8>) -> Result<ServerKey> {
-        let Some((rest, compression)) = split_sent(compressed) else {
-            return Err(Error::Format(format!(
-                "server key {id} is not made with iocz's parameters ({}), or was made by an \
-                 older iocz: the agency must make a new key pair",
-                params::PARAMETER_SET
-            )));
-        };
-        let (int, ksk, _, _, _, _, rerand, _, tag) = rest.into_raw_parts();
-        let Some(CompressedReRandomizationKey::DerivedCPKWithoutKeySwitch { cpk }) = rerand else {
-            return Err(Error::Format(format!(
-                "server key {id} has no re-randomisation key: it was made by an older iocz; the \
-                 agency must make a new key pair"
-            )));
-        };
-        let hl = tfhe::ServerKey::from_raw_parts(
-            int.decompress(),
-            ksk.map(|k| k.decompress()),
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            tag,
-        );
-        Ok(ServerKey {
-            id,
-            hl,
-            compression: compression.decompress().into_raw_parts(),
-            rerand: cpk.decompress().into_raw_parts(),
-            compressed: Arc::new(bytes),
-        })
-    }
-
-    /// Deserialize a compressed server key, checking size and conformance to the pinned
-    /// parameters, then expand it.
-    pub fn from_bytes(bytes: &[u8]) -> Result<ServerKey> {
-        let (id, payload) = envelope::open(bytes, Kind::ServerKey)?;
-        // Conformance is checked by `expand` (`split_sent`).
-        let compressed: CompressedServerKey =
-            DeserializationConfig::new(params::MAX_SERVER_KEY_BYTES)
-                .disable_conformance()
-                .deserialize_from(payload)
-                .map_err(|e| {
-                    Error::Format(format!("server key {id} is corrupted or too large: {e}"))
-                })?;
-        if compressed.tag().data() != id.0 {
-            return Err(Error::Format(format!(
-                "server key {id}: header and key tag disagree"
-            )));
-        }
-        Self::expand(id, compressed, bytes.to_vec())
-    }
-
-    /// The key that packs released counts (list compression).
-    pub fn compression(&self) -> &CompressionKey {
-        &self.compression
-    }
-
-    /// The compact public key, derived from the compute key, that re-randomises released
-    /// counts.
-    pub fn rerandomization(&self) -> &tfhe::shortint::CompactPublicKey {
-        &self.rerand
-    }
-
-    /// The serialized compressed form (what is written to disk and sent).
-    pub fn to_bytes(&self) -> &[u8] {
-        &self.compressed
-    }
-
-    /// The key fingerprint.
-    pub fn id(&self) -> KeyId {
-        self.id
-    }
-
-    /// The integer-API server key used by every kernel.
-    pub fn integer(&self) -> &tfhe::integer::ServerKey {
-        self.hl.as_ref()
-    }
-
-    /// The shortint server key (blocks, lookup tables).
-    pub fn shortint(&self) -> &tfhe::shortint::ServerKey {
-        self.integer().as_ref()
-    }
-
-    /// Read one encrypted cell (made with the public key of this key pair) and expand it into
-    /// the 128-block radix ciphertext kernels work on.
-    pub fn expand_cell(&self, bytes: &[u8]) -> Result<RadixCiphertext> {
-        let (id, list) = ciphertexts::open_cell(bytes)?;
-        check_key(id, self.id, Kind::Cell)?;
-        let expander = list
-            .expand_with_key(&self.hl)
-            .map_err(|e| Error::Format(format!("cannot expand encrypted cell: {e}")))?;
-        let value: FheUint256 = expander
-            .get(0)
-            .map_err(|e| {
-                Error::Format(format!("encrypted cell does not hold a 256-bit value: {e}"))
-            })?
-            .ok_or_else(|| Error::Format("encrypted cell is empty".into()))?;
-        Ok(value.into_raw_parts().0)
-    }
 }
 
 /// The compact public key: lets anyone encrypt values for the key owner.

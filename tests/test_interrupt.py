@@ -39,7 +39,7 @@ def test_ctrl_c_stops_a_count_within_moments(keys: Keys, kernel: str) -> None:
         plan.count(0)
     assert time.monotonic() - sent < 5.0, "stopped within a few seconds"
     small = pl.Series("h", [iocs[0], iocs[0], "0" * 64])
-    [(_, per_ioc, _)] = _plan(small, s.set_id, kernel).count(0)
-    counts = keys.client.decrypt_counts(per_ioc)
+    [group] = _plan(small, s.set_id, kernel).count(0)
+    counts = keys.client.decrypt_counts(group.per_ioc)
     assert counts[iocs[0]] == 2
     assert sum(counts.values()) == 2

@@ -67,7 +67,7 @@ def plan_pairs(
 
 def count_planned(plan: _iocz.ColumnPlan, part: int, keys: list[str | None]) -> PartitionCounts:
     """Encrypted (per-IOC, total) partial counts of a plan's partition, per group key."""
-    return {keys[g]: (per_ioc, total) for g, per_ioc, total in plan.count(part)}
+    return {keys[c.group]: (c.per_ioc, c.total) for c in plan.count(part)}
 
 
 def count_partition(

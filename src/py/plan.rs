@@ -78,8 +78,16 @@ pub struct PartitionPlan {
     pbs: u64,
 }
 
-/// One group's sealed partial counts: `(group index, per-IOC counts, rows matching any IOC)`.
-type SealedGroupCounts<'py> = (u32, Bound<'py, PyBytes>, Bound<'py, PyBytes>);
+/// One group's sealed partial counts of a partition.
+#[pyclass(module = "iocz", name = "SealedGroupCounts", frozen, get_all)]
+pub struct SealedGroupCounts {
+    /// Index of the group (ungrouped: 0).
+    group: u32,
+    /// Sealed per-IOC counts.
+    per_ioc: Py<PyBytes>,
+    /// Sealed rows matching any IOC; empty: summed by the agency, or not counted.
+    total: Py<PyBytes>,
+}
 
 /// The plan of one (set, column) job: see [`crate::query::plan`].
 #[pyclass(frozen, module = "iocz._iocz")]
@@ -275,10 +283,9 @@ impl ColumnPlan {
         PySeries(parts.with_name("partition".into()).into_series())
     }
 
-    /// Sealed partial counts of partition `part`: `(group index, per-IOC counts, rows matching
-    /// any IOC)` for each group with pairs in it (ungrouped: group 0); an empty total is summed
-    /// by the agency, or not counted.
-    fn count<'py>(&self, py: Python<'py>, part: usize) -> PyResult<Vec<SealedGroupCounts<'py>>> {
+    /// Sealed partial counts of partition `part`, one [`SealedGroupCounts`] for each group with
+    /// pairs in it (ungrouped: group 0).
+    fn count(&self, py: Python<'_>, part: usize) -> PyResult<Vec<SealedGroupCounts>> {
         let kernel = match self.plan.choice.kernel {
             Kernel::Lookup => "lookup",
             Kernel::Scan => "scan",
@@ -293,7 +300,11 @@ impl ColumnPlan {
         })?;
         Ok(counts
             .into_iter()
-            .map(|(g, a, b)| (g, PyBytes::new(py, &a), PyBytes::new(py, &b)))
+            .map(|(group, per_ioc, total)| SealedGroupCounts {
+                group,
+                per_ioc: PyBytes::new(py, &per_ioc).unbind(),
+                total: PyBytes::new(py, &total).unbind(),
+            })
             .collect())
     }
 
@@ -314,5 +325,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<QualityFigures>()?;
     m.add_class::<PartitionPlan>()?;
     m.add_class::<ColumnPlan>()?;
+    m.add_class::<SealedGroupCounts>()?;
     Ok(())
 }

@@ -119,6 +119,8 @@ pub fn expand_weighted<T: LogValue>(
     pairs: impl IntoIterator<Item = (Option<T>, u64)>,
 ) -> Result<(Vec<Option<u32>>, Expanded)> {
     let distinct = dedup::index_weighted(pairs);
+    // Every value is expanded, then the first bad one (in row order) is reported: the same
+    // error on every run, whatever order the threads finished in.
     let lists = distinct
         .values
         .par_iter()
@@ -127,6 +129,8 @@ pub fn expand_weighted<T: LogValue>(
                 .map(|c| (c, m))
                 .map_err(|e| at_row(column, row, e))
         })
+        .collect::<Vec<_>>()
+        .into_iter()
         .collect::<Result<Vec<_>>>()?;
     Ok((distinct.rows, Expanded::new(lists)))
 }
