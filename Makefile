@@ -23,12 +23,12 @@ build: deps
 # and tfhe instead of building them again (a cold CI run builds them once). maturin writes the
 # config file during `make build`.
 TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
+PY_EXE := $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 PYO3_ENV = PYO3_BUILD_EXTENSION_MODULE=1 \
 	PYO3_CONFIG_FILE=$(firstword $(wildcard $(TARGET_DIR)/maturin/pyo3-config-*-abi3.txt)) \
 	PYO3_ENVIRONMENT_SIGNATURE=$(shell $(PYTHON) -c 'import struct, sys; v = sys.version_info; \
 		print("%s-%d.%d-%dbit" % (sys.implementation.name, v[0], v[1], struct.calcsize("P") * 8))') \
-	PYO3_PYTHON=$(shell $(PYTHON) -c 'import sys; print(sys.executable)') \
-	PYTHON_SYS_EXECUTABLE=$(shell $(PYTHON) -c 'import sys; print(sys.executable)')
+	PYO3_PYTHON=$(PY_EXE) PYTHON_SYS_EXECUTABLE=$(PY_EXE)
 
 # The Rust tests, built with the extension's features (the Python bindings compile with them).
 test-rust: build
