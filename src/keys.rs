@@ -6,7 +6,6 @@
 
 use tfhe::core_crypto::prelude::GlweSecretKeyOwned;
 use tfhe::prelude::*;
-use tfhe::safe_serialization::DeserializationConfig;
 use tfhe::{
     CompactCiphertextList, CompactPublicKey, CompressedFheUint256, CompressedServerKey, FheUint32,
 };
@@ -103,18 +102,8 @@ impl ClientKey {
 
     /// Deserialize and check that the key uses the pinned parameters and matches its header.
     pub fn from_bytes(bytes: &[u8]) -> Result<ClientKey> {
-        let (id, payload) = envelope::open(bytes, Kind::ClientKey)?;
-        let hl: tfhe::ClientKey = DeserializationConfig::new(params::MAX_CLIENT_KEY_BYTES)
-            .disable_conformance()
-            .deserialize_from(payload)
-            .map_err(|e| {
-                Error::Format(format!("client key {id} is corrupted or too large: {e}"))
-            })?;
-        if hl.tag().data() != id.0 {
-            return Err(Error::Format(format!(
-                "client key {id}: header and key tag disagree"
-            )));
-        }
+        let (id, hl): (_, tfhe::ClientKey) =
+            envelope::unseal_key(bytes, Kind::ClientKey, params::MAX_CLIENT_KEY_BYTES)?;
         let key = Self::from_hl(id, hl)?;
         if key.int.parameters() != params::COMPUTE.into() {
             return Err(Error::Format(format!(
@@ -360,5 +349,22 @@ mod tests {
             ciphertexts::open_count(&value).is_err(),
             "a value is not a count"
         );
+    }
+
+    /// A key whose header names another key id than its own tag is refused, not trusted.
+    #[test]
+    fn a_key_under_another_header_is_refused() {
+        let k = keys();
+        let other = KeyId([9; 8]);
+        let swap = |bytes: &[u8], kind: Kind| {
+            let (_, payload) = envelope::open(bytes, kind).unwrap();
+            [envelope::header(kind, other), payload.to_vec()].concat()
+        };
+        let client = swap(&k.client.to_bytes().unwrap(), Kind::ClientKey);
+        let err = ClientKey::from_bytes(&client).err().unwrap().to_string();
+        assert!(err.contains("header and key tag disagree"), "{err}");
+        let server = swap(k.server.to_bytes(), Kind::ServerKey);
+        let err = ServerKey::from_bytes(&server).err().unwrap().to_string();
+        assert!(err.contains("header and key tag disagree"), "{err}");
     }
 }

@@ -7,7 +7,6 @@ use tfhe::conformance::ParameterSetConformant;
 use tfhe::integer::compression_keys::CompressedCompressionKey;
 use tfhe::integer::RadixCiphertext;
 use tfhe::prelude::*;
-use tfhe::safe_serialization::DeserializationConfig;
 use tfhe::shortint::list_compression::{CompressionKey, CompressionKeyConformanceParams};
 use tfhe::{CompressedReRandomizationKey, CompressedServerKey, FheUint256};
 
@@ -97,20 +96,9 @@ impl ServerKey {
     /// Deserialize a compressed server key, checking size and conformance to the pinned
     /// parameters, then expand it.
     pub fn from_bytes(bytes: &[u8]) -> Result<ServerKey> {
-        let (id, payload) = envelope::open(bytes, Kind::ServerKey)?;
         // Conformance is checked by `expand` (`split_sent`).
-        let compressed: CompressedServerKey =
-            DeserializationConfig::new(params::MAX_SERVER_KEY_BYTES)
-                .disable_conformance()
-                .deserialize_from(payload)
-                .map_err(|e| {
-                    Error::Format(format!("server key {id} is corrupted or too large: {e}"))
-                })?;
-        if compressed.tag().data() != id.0 {
-            return Err(Error::Format(format!(
-                "server key {id}: header and key tag disagree"
-            )));
-        }
+        let (id, compressed): (_, CompressedServerKey) =
+            envelope::unseal_key(bytes, Kind::ServerKey, params::MAX_SERVER_KEY_BYTES)?;
         Self::expand(id, compressed, bytes.to_vec())
     }
 

@@ -90,15 +90,9 @@ fn canonical_iocs(
     let texts = sets::canonical_texts(&values, IocType::from_name(r#type)?, case_sensitive);
     Ok(texts
         .into_iter()
-        .map(|r| match r {
-            Ok(text) => CanonicalIoc {
-                text: Some(text),
-                error: None,
-            },
-            Err(e) => CanonicalIoc {
-                text: None,
-                error: Some(e.to_string()),
-            },
+        .map(|r| CanonicalIoc {
+            error: r.as_ref().err().map(ToString::to_string),
+            text: r.ok(),
         })
         .collect())
 }

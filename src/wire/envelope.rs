@@ -11,7 +11,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tfhe::conformance::ParameterSetConformant;
 use tfhe::named::Named;
-use tfhe::safe_serialization::{safe_deserialize_conformant, safe_serialize};
+use tfhe::prelude::Tagged;
+use tfhe::safe_serialization::{
+    safe_deserialize_conformant, safe_serialize, DeserializationConfig,
+};
 use tfhe::Unversionize;
 use tfhe::Versionize;
 
@@ -207,6 +210,32 @@ where
             kind.describe()
         ))
     })?;
+    Ok((key, value))
+}
+
+/// Deserialize the key in an envelope of kind `kind` with a size limit, and check that the
+/// key's own tag is the header's key id. Not checked against the pinned parameters: each key
+/// kind does that its own way after loading.
+pub fn unseal_key<T>(bytes: &[u8], kind: Kind, limit: u64) -> Result<(KeyId, T)>
+where
+    T: DeserializeOwned + Unversionize + Named + Tagged,
+{
+    let (key, payload) = open(bytes, kind)?;
+    let value: T = DeserializationConfig::new(limit)
+        .disable_conformance()
+        .deserialize_from(payload)
+        .map_err(|e| {
+            Error::Format(format!(
+                "{} (key {key}) is corrupted or too large: {e}",
+                kind.describe()
+            ))
+        })?;
+    if value.tag().data() != key.0 {
+        return Err(Error::Format(format!(
+            "{} (key {key}): header and key tag disagree",
+            kind.describe()
+        )));
+    }
     Ok((key, value))
 }
 
